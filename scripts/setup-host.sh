@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine ready for devc and its tests: a running Docker engine, the base image
+# (made offline when it can't be pulled), and the host tools the tests use. Safe to run again.
+set -euo pipefail
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/devc"
+mkdir -p "$CACHE"
+
+apt_updated=""
+need_pkgs() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq; apt_updated=1; fi
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Host tools: the OpenSSH client (devc ssh), git (clones, the test git server), rsync/tmux for tests,
+# debootstrap for the offline base image, docker-compose for Compose configs.
+need_pkgs ca-certificates git openssh-client rsync tmux iproute2 procps curl debootstrap docker-compose
+
+engine_up() { docker info >/dev/null 2>&1; }
+if ! engine_up; then
+  command -v dockerd >/dev/null 2>&1 || need_pkgs docker.io
+  log "starting dockerd"
+  setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do engine_up && break; sleep 1; done
+  engine_up || { log "dockerd did not start; see /var/log/dockerd.log"; exit 1; }
+fi
+log "docker engine $(docker version --format '{{.Server.Version}}') is up"
+
+BASE=debian:bookworm-slim
+if ! docker image inspect "$BASE" >/dev/null 2>&1; then
+  if timeout 60 docker pull -q "$BASE" >/dev/null 2>&1; then
+    log "pulled $BASE"
+  else
+    tarball="$CACHE/debian-bookworm-minbase.tar"
+    if [ ! -s "$tarball" ]; then
+      log "no registry: building $BASE with debootstrap (about a minute)"
+      root=$(mktemp -d)
+      $SUDO debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
+      $SUDO tar -C "$root" -cf "$tarball.tmp" .
+      mv "$tarball.tmp" "$tarball"
+      $SUDO rm -rf "$root"
+    fi
+    docker import "$tarball" "$BASE" >/dev/null
+    log "imported $BASE from $tarball"
+  fi
+fi

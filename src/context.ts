@@ -1,0 +1,58 @@
+import type { Backend } from './backends/backend.js';
+import { createBackend } from './backends/factory.js';
+import type { IO } from './io.js';
+import { resolvePaths, type Paths } from './paths.js';
+import { devcVersion } from './version.js';
+import type { BackendKind } from './workspace/model.js';
+
+/** Everything a command needs, built once; costly parts are created on first use. */
+export interface Context {
+  io: IO;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  paths: Paths;
+  version: string;
+  /** The backend of that kind (default: DEVC_BACKEND, else docker), created once. */
+  backend(kind?: BackendKind): Promise<Backend>;
+  /** Every backend the user has workspaces on (for list and dashboard). */
+  backends(): Promise<Backend[]>;
+  /** Aborted when the user presses Ctrl-C. */
+  signal: AbortSignal;
+}
+
+export interface ContextOptions {
+  io: IO;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  signal?: AbortSignal;
+  backendFactory?: (kind: BackendKind, env: NodeJS.ProcessEnv) => Promise<Backend>;
+}
+
+export function createContext(options: ContextOptions): Context {
+  const env = options.env ?? process.env;
+  const factory = options.backendFactory ?? createBackend;
+  const made = new Map<BackendKind, Promise<Backend>>();
+  const backend = (kind?: BackendKind): Promise<Backend> => {
+    const chosen = kind ?? defaultBackendKind(env);
+    let promise = made.get(chosen);
+    if (!promise) {
+      promise = factory(chosen, env);
+      made.set(chosen, promise);
+    }
+    return promise;
+  };
+  return {
+    io: options.io,
+    env,
+    cwd: options.cwd ?? process.cwd(),
+    paths: resolvePaths(env),
+    version: devcVersion(),
+    backend,
+    backends: async () => [await backend('docker')],
+    signal: options.signal ?? new AbortController().signal,
+  };
+}
+
+export function defaultBackendKind(env: NodeJS.ProcessEnv): BackendKind {
+  return env.DEVC_BACKEND === 'kubernetes' ? 'kubernetes' : 'docker';
+}

@@ -1,0 +1,56 @@
+import { access, constants, mkdir } from 'node:fs/promises';
+import { execa } from 'execa';
+import type { Context } from '../context.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  required: boolean;
+  detail: string;
+  fix?: string;
+}
+
+/** Everything devc relies on, checked in parallel. */
+export async function runChecks(ctx: Context): Promise<Check[]> {
+  return Promise.all([
+    node(),
+    tool('git', ['--version'], 'Install git (e.g. `apt-get install git`).'),
+    tool('ssh', ['-V'], 'Install the OpenSSH client (e.g. `apt-get install openssh-client`).'),
+    tool('ssh-keygen', ['-?'], 'Install the OpenSSH client (e.g. `apt-get install openssh-client`).', true),
+    dockerEngine(),
+    home(ctx),
+  ]);
+}
+
+async function node(): Promise<Check> {
+  const major = Number(process.versions.node.split('.')[0]);
+  return { name: 'node', ok: major >= 20, required: true, detail: `v${process.versions.node}`, fix: 'Install Node.js 20 or newer.' };
+}
+
+async function tool(name: string, args: string[], fix: string, anyExit = false): Promise<Check> {
+  const result = await execa(name, args, { reject: false, all: true });
+  const found = result.exitCode !== undefined && (anyExit || result.exitCode === 0);
+  const detail = found ? (String(result.all).split('\n')[0] ?? '').trim() || 'found' : 'not found';
+  return { name, ok: found, required: true, detail: anyExit && found ? 'found' : detail, fix };
+}
+
+async function dockerEngine(): Promise<Check> {
+  const result = await execa('docker', ['version', '--format', '{{.Server.Version}}'], { reject: false, all: true });
+  if (result.exitCode === undefined) {
+    return { name: 'docker', ok: false, required: true, detail: 'the docker CLI is not installed', fix: 'Install Docker: https://docs.docker.com/engine/install/' };
+  }
+  if (result.exitCode !== 0) {
+    return { name: 'docker', ok: false, required: true, detail: "the Docker engine doesn't answer", fix: 'Start Docker (e.g. `sudo systemctl start docker`), or check DOCKER_HOST.' };
+  }
+  return { name: 'docker', ok: true, required: true, detail: `engine ${String(result.stdout).trim()}` };
+}
+
+async function home(ctx: Context): Promise<Check> {
+  try {
+    await mkdir(ctx.paths.home, { recursive: true });
+    await access(ctx.paths.home, constants.W_OK);
+    return { name: 'devc home', ok: true, required: true, detail: ctx.paths.home };
+  } catch {
+    return { name: 'devc home', ok: false, required: true, detail: `${ctx.paths.home} is not writable`, fix: 'Fix its permissions, or point DEVC_HOME elsewhere.' };
+  }
+}

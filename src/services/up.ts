@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Backend } from '../backends/backend.js';
+import type { Context } from '../context.js';
+import { DevcError, UsageError } from '../errors.js';
+import { cloneRepository, describeHead } from '../git/clone.js';
+import { sourceDir } from '../paths.js';
+import { ensureKeyPair } from '../ssh/keys.js';
+import type { Progress } from '../ui/progress.js';
+import { withLock } from '../workspace/lock.js';
+import type { BackendKind, Workspace } from '../workspace/model.js';
+import { parseReference, type RepositoryRef } from '../workspace/reference.js';
+import { ensureImage, type Variant } from './images.js';
+import { waitUntilReady } from './ready.js';
+
+export interface UpOptions {
+  reference: string;
+  name?: string;
+  variant?: Variant;
+  backend?: BackendKind;
+}
+
+export interface UpResult {
+  workspace: Workspace;
+  commit: string;
+  created: boolean;
+}
+
+/** Creates a workspace, or resumes the one that already holds this repository (and branch). */
+export async function up(ctx: Context, options: UpOptions, progress: Progress): Promise<UpResult> {
+  const ref = parseReference(options.reference, ctx.env, ctx.cwd);
+  if (options.name !== undefined && !/^[a-z0-9][a-z0-9-]{0,39}$/.test(options.name)) {
+    throw new UsageError(`"${options.name}" is not a valid workspace name.`, {
+      hint: 'Use up to 40 lowercase letters, digits and dashes, starting with a letter or digit.',
+    });
+  }
+  const backend = await ctx.backend(options.backend);
+  await backend.check();
+  const repository = repositoryKey(ref);
+
+  return withLock(ctx.paths.locksDir, `up-${repository}@${ref.branch ?? ''}`, async () => {
+    const existing = await findExisting(backend, ref, repository, options.name);
+    if (existing) return { workspace: await resume(ctx, backend, existing, progress), commit: await commitOf(existing), created: false };
+    const name = options.name ?? (await freeName(backend, ref.name));
+    return withLock(ctx.paths.locksDir, `name-${name}`, () => create(ctx, backend, ref, name, options, progress));
+  });
+}
+
+async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: string, options: UpOptions, progress: Progress): Promise<UpResult> {
+  if (await backend.find(name)) throw new UsageError(`A workspace named ${name} already exists.`, { hint: 'Pick another --name, or `devc delete` it.' });
+  const workspaceDir = path.join(ctx.paths.workspacesDir, name);
+  const token = ctx.env.GITHUB_TOKEN || ctx.env.GH_TOKEN || undefined;
+  let cloned = false;
+  try {
+    let sourcePath: string;
+    if (ref.kind === 'remote') {
+      sourcePath = sourceDir(ctx.paths, name);
+      await rm(sourcePath, { recursive: true, force: true });
+      await progress.phase(`Cloning ${ref.display}`, `Cloned ${ref.display}`, () =>
+        cloneRepository({ url: ref.url, branch: ref.branch, dest: sourcePath, token, signal: ctx.signal }),
+      );
+      cloned = true;
+    } else {
+      sourcePath = ref.path;
+    }
+    const head = await describeHead(sourcePath);
+    const variant: Variant = options.variant ?? 'base';
+    const image = await ensureImage(ctx, variant, progress);
+    const authorizedKey = await ensureKeyPair(ctx.paths);
+    const configPath = await writeAgentConfig(workspaceDir, authorizedKey, token);
+    const workspace = await progress.phase('Starting workspace', `Started workspace ${name}`, async () => {
+      await backend.create({
+        name,
+        image,
+        variant,
+        repository: { url: repositoryKey(ref), branch: head.branch || ref.branch },
+        owner: ownerName(),
+        sourcePath,
+        folder: `/workspaces/${ref.name}`,
+        configPath,
+        env: {},
+      });
+      await backend.start(name);
+      return (await backend.find(name)) ?? failMissing(name);
+    });
+    await progress.phase('Waiting for SSH', 'SSH is ready', () => waitUntilReady(ctx, backend, name));
+    return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
+  } catch (error) {
+    await backend.remove(name).catch(() => undefined);
+    if (cloned) await rm(workspaceDir, { recursive: true, force: true });
+    else await rm(path.join(workspaceDir, 'config'), { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function resume(ctx: Context, backend: Backend, workspace: Workspace, progress: Progress): Promise<Workspace> {
+  if (workspace.state !== 'running') {
+    await progress.phase(`Starting workspace ${workspace.name}`, `Started workspace ${workspace.name}`, () => backend.start(workspace.name));
+  }
+  await waitUntilReady(ctx, backend, workspace.name);
+  return (await backend.find(workspace.name)) ?? failMissing(workspace.name);
+}
+
+async function findExisting(backend: Backend, ref: RepositoryRef, repository: string, name: string | undefined): Promise<Workspace | null> {
+  if (name !== undefined) {
+    const named = await backend.find(name);
+    if (named && named.repository.url !== repository) {
+      throw new UsageError(`Workspace ${name} holds ${named.repository.url}, not ${repository}.`, {
+        hint: 'Pick another --name for this repository.',
+      });
+    }
+    return named;
+  }
+  const all = await backend.list();
+  const same = all.filter((w) => w.repository.url === repository && (ref.branch === undefined || w.repository.branch === ref.branch));
+  return same.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ?? null;
+}
+
+async function freeName(backend: Backend, base: string): Promise<string> {
+  const taken = new Set((await backend.list()).map((w) => w.name));
+  if (!taken.has(base)) return base;
+  for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+/** What devc records as the repository: the clone URL, or the absolute path of a local tree. */
+function repositoryKey(ref: RepositoryRef): string {
+  return ref.kind === 'remote' ? ref.url : ref.path;
+}
+
+/** The files the in-container agent reads from /etc/devc (mounted read-only). */
+async function writeAgentConfig(workspaceDir: string, authorizedKey: string, token: string | undefined): Promise<string> {
+  const dir = path.join(workspaceDir, 'config');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(path.join(dir, 'authorized_keys'), `${authorizedKey}\n`, { mode: 0o644 });
+  await writeFile(path.join(dir, 'code-server-secret'), randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch(ignoreExists);
+  if (token) await writeFile(path.join(dir, 'github-token'), token, { mode: 0o600 });
+  else await rm(path.join(dir, 'github-token'), { force: true });
+  return dir;
+}
+
+function ignoreExists(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EEXIST') throw error;
+}
+
+async function commitOf(workspace: Workspace): Promise<string> {
+  return workspace.sourcePath ? (await describeHead(workspace.sourcePath)).commit : '';
+}
+
+function ownerName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function failMissing(name: string): never {
+  throw new DevcError(`Workspace ${name} disappeared while starting.`, { hint: 'Run `devc up` again.' });
+}

@@ -1,0 +1,48 @@
+export type BackendKind = 'docker' | 'kubernetes';
+
+export type WorkspaceState = 'running' | 'starting' | 'stopped' | 'exited' | 'failed' | 'missing';
+
+/** Labels every object a workspace owns carries (DESIGN.md): the engine is the database. */
+export const Label = {
+  workspace: 'dev.devc.workspace',
+  repository: 'dev.devc.repository',
+  branch: 'dev.devc.branch',
+  owner: 'dev.devc.owner',
+  version: 'dev.devc.version',
+  variant: 'dev.devc.variant',
+  source: 'dev.devc.source',
+  folder: 'dev.devc.folder',
+  createdAt: 'dev.devc.created-at',
+} as const;
+
+/** A workspace as the engine reports it. */
+export interface Workspace {
+  name: string;
+  backend: BackendKind;
+  state: WorkspaceState;
+  /** Why it is in that state, in the user's words (e.g. "exited with code 137"). */
+  stateReason: string | undefined;
+  repository: { url: string; branch: string | undefined };
+  image: string;
+  variant: string | undefined;
+  /** Where the source is mounted inside the workspace. */
+  folder: string;
+  /** The host folder holding the source, when there is one. */
+  sourcePath: string | undefined;
+  createdAt: string;
+  id: string;
+}
+
+/** What `create` needs to make a workspace. */
+export interface WorkspaceSpec {
+  name: string;
+  image: string;
+  variant: string | undefined;
+  repository: { url: string; branch: string | undefined };
+  owner: string;
+  sourcePath: string;
+  folder: string;
+  /** Host folder mounted read-only at /etc/devc: authorized key, secrets. */
+  configPath: string;
+  env: Record<string, string>;
+}
