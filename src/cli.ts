@@ -66,7 +66,12 @@ Learn more: devc <command> --help`,
 function handleError(ctx: Context, error: unknown, json: boolean): number {
   if (error instanceof PassthroughExit) return error.exitCode;
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    )
+      return ExitCode.ok;
     return ExitCode.usage;
   }
   if (ctx.signal.aborted) {

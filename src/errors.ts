@@ -51,7 +51,12 @@ export class PassthroughExit extends Error {
 }
 
 /** Exit code and printable text for any thrown value. */
-export function describeError(error: unknown): { exitCode: number; message: string; hint?: string; details?: string } {
+export function describeError(error: unknown): {
+  exitCode: number;
+  message: string;
+  hint?: string;
+  details?: string;
+} {
   if (error instanceof DevcError) {
     return {
       exitCode: error.exitCode,
@@ -61,5 +66,9 @@ export function describeError(error: unknown): { exitCode: number; message: stri
     };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { exitCode: ExitCode.error, message, hint: 'This looks like a bug in devc; please report it with `devc --version`.' };
+  return {
+    exitCode: ExitCode.error,
+    message,
+    hint: 'This looks like a bug in devc; please report it with `devc --version`.',
+  };
 }

@@ -9,6 +9,7 @@ let cached: string | undefined;
 
 /** devc's own version, from package.json. */
 export function devcVersion(): string {
-  cached ??= (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  cached ??= (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string })
+    .version;
   return cached;
 }

@@ -23,5 +23,7 @@ export async function createBackend(kind: BackendKind, _env: NodeJS.ProcessEnv):
 /** Parses a --backend / DEVC_BACKEND value. */
 export function parseBackendKind(value: string): BackendKind {
   if (value === 'docker' || value === 'kubernetes') return value;
-  throw new UsageError(`Unknown backend "${value}".`, { hint: 'Use --backend docker or --backend kubernetes.' });
+  throw new UsageError(`Unknown backend "${value}".`, {
+    hint: 'Use --backend docker or --backend kubernetes.',
+  });
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
-import { runChecks } from '../services/doctor.js';
 import { examples } from './index.js';
 
 export function registerDoctor(program: Command, ctx: Context): void {
@@ -11,6 +10,7 @@ export function registerDoctor(program: Command, ctx: Context): void {
     .option('--json', 'print the checks as JSON')
     .addHelpText('after', examples('devc doctor'))
     .action(async (opts: { json?: boolean }) => {
+      const { runChecks } = await import('../services/doctor.js');
       const checks = await runChecks(ctx);
       if (opts.json) ctx.io.json(checks);
       else
@@ -20,6 +20,9 @@ export function registerDoctor(program: Command, ctx: Context): void {
           if (!check.ok && check.fix) ctx.io.out(`    ${check.fix}`);
         }
       const failed = checks.filter((c) => !c.ok && c.required);
-      if (failed.length > 0) throw new DevcError(`${failed.length} check${failed.length > 1 ? 's' : ''} failed.`, { hint: 'Fix the items marked ✗ above.' });
+      if (failed.length > 0)
+        throw new DevcError(`${failed.length} check${failed.length > 1 ? 's' : ''} failed.`, {
+          hint: 'Fix the items marked ✗ above.',
+        });
     });
 }

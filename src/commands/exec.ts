@@ -1,23 +1,28 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { PassthroughExit, UsageError } from '../errors.js';
-import { ensureRunning, selectWorkspace } from '../services/select.js';
 import { examples } from './index.js';
 
 export function registerExec(program: Command, ctx: Context): void {
   program
     .command('exec')
     .description('run a command in a workspace through the engine (no SSH), for scripts and CI')
-    .option('-w, --workspace <name>', 'the workspace (default: the only one, or this directory\'s)')
+    .option('-w, --workspace <name>', "the workspace (default: the only one, or this directory's)")
     .argument('<command...>', 'the command to run (after --)')
     .passThroughOptions()
     .addHelpText('after', examples('devc exec -- npm test', 'devc exec -w shop -- id -u'))
     .action(async (command: string[], opts: { workspace?: string }) => {
-      if (command.length === 0) throw new UsageError('Say what to run after --.', { hint: 'e.g. devc exec -- npm test' });
+      if (command.length === 0)
+        throw new UsageError('Say what to run after --.', { hint: 'e.g. devc exec -- npm test' });
+      const { ensureRunning, selectWorkspace } = await import('../services/select.js');
       const selected = await selectWorkspace(ctx, opts.workspace);
       const workspace = await ensureRunning(ctx, selected);
       const tty = Boolean(ctx.io.stdin.isTTY) && Boolean(ctx.io.stdout.isTTY);
-      const code = await selected.backend.execInteractive(workspace.name, command, { tty, stdin: true, workdir: workspace.folder });
+      const code = await selected.backend.execInteractive(workspace.name, command, {
+        tty,
+        stdin: true,
+        workdir: workspace.folder,
+      });
       if (code !== 0) throw new PassthroughExit(code);
     });
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { buildImage, imageRef, parseVariant, VARIANTS, type Variant } from '../services/images.js';
-import { createProgress } from '../ui/progress.js';
+import { parseVariant, VARIANTS, type Variant } from '../workspace/variants.js';
 import { examples } from './index.js';
 
 export function registerImages(program: Command, ctx: Context): void {
@@ -16,6 +15,8 @@ export function registerImages(program: Command, ctx: Context): void {
     .action(async (which: string, opts: { cache: boolean }) => {
       const variants: Variant[] = which === 'all' ? [...VARIANTS] : [parseVariant(which)];
       if (variants.length === 0) throw new UsageError('Nothing to build.');
+      const { buildImage, imageRef } = await import('../services/images.js');
+      const { createProgress } = await import('../ui/progress.js');
       const progress = createProgress(ctx.io);
       const backend = await ctx.backend('docker');
       await backend.check();

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { Workspace } from '../workspace/model.js';
-import { listWorkspaces } from '../services/list.js';
 import { age, table } from '../ui/table.js';
 import { examples } from './index.js';
 
@@ -13,6 +12,7 @@ export function registerList(program: Command, ctx: Context): void {
     .option('--json', 'print the list as JSON')
     .addHelpText('after', examples('devc list', 'devc ls --json | jq -r ".[].name"'))
     .action(async (opts: { json?: boolean }) => {
+      const { listWorkspaces } = await import('../services/list.js');
       const workspaces = await listWorkspaces(ctx);
       if (opts.json) {
         ctx.io.json(workspaces.map(workspaceJson));
@@ -22,7 +22,14 @@ export function registerList(program: Command, ctx: Context): void {
         ctx.io.err('No workspaces yet. Create one with `devc up REPO`.');
         return;
       }
-      const rows = workspaces.map((w) => [w.name, paintState(ctx, w.state), w.repository.url, w.repository.branch ?? '', w.backend, age(w.createdAt)]);
+      const rows = workspaces.map((w) => [
+        w.name,
+        paintState(ctx, w.state),
+        w.repository.url,
+        w.repository.branch ?? '',
+        w.backend,
+        age(w.createdAt),
+      ]);
       ctx.io.out(table([['NAME', 'STATE', 'REPOSITORY', 'BRANCH', 'BACKEND', 'CREATED'], ...rows]));
     });
 }
@@ -43,6 +50,7 @@ export function workspaceJson(w: Workspace): Record<string, unknown> {
 }
 
 function paintState(ctx: Context, state: Workspace['state']): string {
-  const color = state === 'running' ? 'green' : state === 'stopped' ? 'gray' : state === 'starting' ? 'yellow' : 'red';
+  const color =
+    state === 'running' ? 'green' : state === 'stopped' ? 'gray' : state === 'starting' ? 'yellow' : 'red';
   return ctx.io.paint(color, state);
 }

@@ -1,9 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { parseBackendKind } from '../backends/factory.js';
-import { parseVariant, VARIANTS } from '../services/images.js';
-import { up } from '../services/up.js';
-import { createProgress } from '../ui/progress.js';
+import { parseVariant, VARIANTS } from '../workspace/variants.js';
 import { renderUp, upJson } from './render/up.js';
 import { examples } from './index.js';
 
@@ -13,8 +11,16 @@ export function registerUp(program: Command, ctx: Context): void {
     .description('create a workspace for a repository, or resume the one that exists')
     .argument('[repo]', 'repository reference (see below); default: the current directory', '.')
     .option('--name <name>', 'name of the workspace (default: from the repository)')
-    .addOption(new Option('--variant <variant>', 'dev8 image variant when the repository has no devcontainer.json').choices(VARIANTS).env('DEVC_VARIANT'))
-    .addOption(new Option('--backend <backend>', 'where to run it').choices(['docker', 'kubernetes']).env('DEVC_BACKEND'))
+    .addOption(
+      new Option('--variant <variant>', 'dev8 image variant when the repository has no devcontainer.json')
+        .choices(VARIANTS)
+        .env('DEVC_VARIANT'),
+    )
+    .addOption(
+      new Option('--backend <backend>', 'where to run it')
+        .choices(['docker', 'kubernetes'])
+        .env('DEVC_BACKEND'),
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -27,20 +33,24 @@ Repository references:
   ., ./dir, /abs/dir                a local working tree, as it is
 ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-x', 'devc up . --json', 'GITHUB_TOKEN=… devc up acme/private-repo')}`,
     )
-    .action(async (repo: string, opts: { name?: string; variant?: string; backend?: string; json?: boolean }) => {
+    .action(
+      async (repo: string, opts: { name?: string; variant?: string; backend?: string; json?: boolean }) => {
+        const { up } = await import('../services/up.js');
+      const { createProgress } = await import('../ui/progress.js');
       const result = await up(
-        ctx,
-        {
-          reference: repo,
-          ...(opts.name !== undefined ? { name: opts.name } : {}),
-          ...(opts.variant !== undefined ? { variant: parseVariant(opts.variant) } : {}),
-          ...(opts.backend !== undefined ? { backend: parseBackendKind(opts.backend) } : {}),
-        },
-        createProgress(ctx.io),
-      );
-      const backend = await ctx.backend(result.workspace.backend);
-      const json = await upJson(backend, result);
-      if (opts.json) ctx.io.json(json);
-      else renderUp(ctx.io, json, result.created);
-    });
+          ctx,
+          {
+            reference: repo,
+            ...(opts.name !== undefined ? { name: opts.name } : {}),
+            ...(opts.variant !== undefined ? { variant: parseVariant(opts.variant) } : {}),
+            ...(opts.backend !== undefined ? { backend: parseBackendKind(opts.backend) } : {}),
+          },
+          createProgress(ctx.io),
+        );
+        const backend = await ctx.backend(result.workspace.backend);
+        const json = await upJson(backend, result);
+        if (opts.json) ctx.io.json(json);
+        else renderUp(ctx.io, json, result.created);
+      },
+    );
 }

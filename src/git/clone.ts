@@ -20,10 +20,15 @@ export async function cloneRepository(options: CloneOptions): Promise<{ branch: 
   const askpass = options.token ? await writeAskpass(options.token) : undefined;
   try {
     const args = [
-      '-c', 'credential.helper=',
-      'clone', '--quiet', '--filter=blob:none',
+      '-c',
+      'credential.helper=',
+      'clone',
+      '--quiet',
+      '--filter=blob:none',
       ...(options.branch ? ['--branch', options.branch] : []),
-      '--', options.url, partial,
+      '--',
+      options.url,
+      partial,
     ];
     const result = await execa('git', args, {
       reject: false,
@@ -49,8 +54,10 @@ export async function cloneRepository(options: CloneOptions): Promise<{ branch: 
 
 /** The checked-out branch and commit of a working tree. */
 export async function describeHead(dir: string): Promise<{ branch: string; commit: string }> {
-  const result = await execa('git', ['-C', dir, 'rev-parse', '--abbrev-ref', 'HEAD', 'HEAD'], { reject: false });
-  const [branch = '', commit = ''] = String(result.stdout).split('\n');
+  const result = await execa('git', ['-C', dir, 'rev-parse', 'HEAD', '--abbrev-ref', 'HEAD'], {
+    reject: false,
+  });
+  const [commit = '', branch = ''] = String(result.stdout).split('\n');
   return { branch: branch === 'HEAD' ? '' : branch, commit };
 }
 
@@ -62,7 +69,11 @@ async function writeAskpass(token: string): Promise<{ dir: string; script: strin
   await writeFile(tokenFile, token, { mode: 0o600 });
   const script = path.join(dir, 'askpass');
   const quoted = `'${tokenFile.replace(/'/g, `'\\''`)}'`;
-  await writeFile(script, `#!/bin/sh\ncase "$1" in\n  Username*) echo x-access-token ;;\n  *) cat ${quoted} ;;\nesac\n`, { mode: 0o700 });
+  await writeFile(
+    script,
+    `#!/bin/sh\ncase "$1" in\n  Username*) echo x-access-token ;;\n  *) cat ${quoted} ;;\nesac\n`,
+    { mode: 0o700 },
+  );
   return { dir, script };
 }
 
@@ -70,15 +81,27 @@ function cloneError(options: CloneOptions, stderr: string): DevcError {
   const url = options.url;
   const details = stderr.trim();
   if (/Remote branch .* not found/i.test(stderr)) {
-    return new DevcError(`Branch ${options.branch ?? ''} does not exist in ${url}.`, { hint: 'Check the name after @.', details });
+    return new DevcError(`Branch ${options.branch ?? ''} does not exist in ${url}.`, {
+      hint: 'Check the name after @.',
+      details,
+    });
   }
-  if (/Could not resolve host|Failed to connect|Connection refused|Connection timed out|Network is unreachable|Couldn't connect|Could not read from remote repository\.\s*$/i.test(stderr) && !/Permission denied|Repository not found/i.test(stderr)) {
+  if (
+    /Could not resolve host|Failed to connect|Connection refused|Connection timed out|Network is unreachable|Couldn't connect|Could not read from remote repository\.\s*$/i.test(
+      stderr,
+    ) &&
+    !/Permission denied|Repository not found/i.test(stderr)
+  ) {
     return new DevcError(`Can't reach the host of ${url}.`, {
       hint: 'Check your network and the URL (DEVC_GITHUB_URL / DEVC_GITLAB_URL change where short references point).',
       details,
     });
   }
-  if (/Authentication failed|could not read (Username|Password)|Repository not found|not found|HTTP 40[134]|terminal prompts disabled|Permission denied|access denied/i.test(stderr)) {
+  if (
+    /Authentication failed|could not read (Username|Password)|Repository not found|not found|HTTP 40[134]|terminal prompts disabled|Permission denied|access denied/i.test(
+      stderr,
+    )
+  ) {
     return new AuthError(`Repository ${url} was not found, or you have no access to it.`, {
       hint: options.token
         ? 'The token was refused: check that GITHUB_TOKEN (or GH_TOKEN) can read this repository.'

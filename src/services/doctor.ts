@@ -12,19 +12,27 @@ export interface Check {
 
 /** Everything devc relies on, checked in parallel. */
 export async function runChecks(ctx: Context): Promise<Check[]> {
-  return Promise.all([
+  return [
     node(),
-    tool('git', ['--version'], 'Install git (e.g. `apt-get install git`).'),
-    tool('ssh', ['-V'], 'Install the OpenSSH client (e.g. `apt-get install openssh-client`).'),
-    tool('ssh-keygen', ['-?'], 'Install the OpenSSH client (e.g. `apt-get install openssh-client`).', true),
-    dockerEngine(),
-    home(ctx),
-  ]);
+    ...(await Promise.all([
+      tool('git', ['--version'], 'Install git (e.g. `apt-get install git`).'),
+      tool('ssh', ['-V'], 'Install the OpenSSH client (e.g. `apt-get install openssh-client`).'),
+      tool('ssh-keygen', ['-?'], 'Install the OpenSSH client (e.g. `apt-get install openssh-client`).', true),
+      dockerEngine(),
+      home(ctx),
+    ])),
+  ];
 }
 
-async function node(): Promise<Check> {
+function node(): Check {
   const major = Number(process.versions.node.split('.')[0]);
-  return { name: 'node', ok: major >= 20, required: true, detail: `v${process.versions.node}`, fix: 'Install Node.js 20 or newer.' };
+  return {
+    name: 'node',
+    ok: major >= 20,
+    required: true,
+    detail: `v${process.versions.node}`,
+    fix: 'Install Node.js 20 or newer.',
+  };
 }
 
 async function tool(name: string, args: string[], fix: string, anyExit = false): Promise<Check> {
@@ -35,12 +43,27 @@ async function tool(name: string, args: string[], fix: string, anyExit = false):
 }
 
 async function dockerEngine(): Promise<Check> {
-  const result = await execa('docker', ['version', '--format', '{{.Server.Version}}'], { reject: false, all: true });
+  const result = await execa('docker', ['version', '--format', '{{.Server.Version}}'], {
+    reject: false,
+    all: true,
+  });
   if (result.exitCode === undefined) {
-    return { name: 'docker', ok: false, required: true, detail: 'the docker CLI is not installed', fix: 'Install Docker: https://docs.docker.com/engine/install/' };
+    return {
+      name: 'docker',
+      ok: false,
+      required: true,
+      detail: 'the docker CLI is not installed',
+      fix: 'Install Docker: https://docs.docker.com/engine/install/',
+    };
   }
   if (result.exitCode !== 0) {
-    return { name: 'docker', ok: false, required: true, detail: "the Docker engine doesn't answer", fix: 'Start Docker (e.g. `sudo systemctl start docker`), or check DOCKER_HOST.' };
+    return {
+      name: 'docker',
+      ok: false,
+      required: true,
+      detail: "the Docker engine doesn't answer",
+      fix: 'Start Docker (e.g. `sudo systemctl start docker`), or check DOCKER_HOST.',
+    };
   }
   return { name: 'docker', ok: true, required: true, detail: `engine ${String(result.stdout).trim()}` };
 }
@@ -51,6 +74,12 @@ async function home(ctx: Context): Promise<Check> {
     await access(ctx.paths.home, constants.W_OK);
     return { name: 'devc home', ok: true, required: true, detail: ctx.paths.home };
   } catch {
-    return { name: 'devc home', ok: false, required: true, detail: `${ctx.paths.home} is not writable`, fix: 'Fix its permissions, or point DEVC_HOME elsewhere.' };
+    return {
+      name: 'devc home',
+      ok: false,
+      required: true,
+      detail: `${ctx.paths.home} is not writable`,
+      fix: 'Fix its permissions, or point DEVC_HOME elsewhere.',
+    };
   }
 }

@@ -5,7 +5,12 @@ import { pinHostKey } from '../ssh/known-hosts.js';
 import { sshAnswers, waitFor } from '../transport/wait.js';
 
 /** Waits until the workspace's sshd answers, then pins its host key (read through the engine, not the network). */
-export async function waitUntilReady(ctx: Context, backend: Backend, name: string, timeoutMs = 90_000): Promise<void> {
+export async function waitUntilReady(
+  ctx: Context,
+  backend: Backend,
+  name: string,
+  timeoutMs = 90_000,
+): Promise<void> {
   await waitFor(
     `the SSH server of workspace ${name}`,
     async () => {

@@ -17,12 +17,16 @@ export async function selectWorkspace(ctx: Context, name: string | undefined): P
       const found = await backend.find(name);
       if (found) return { workspace: found, backend };
     }
-    throw new DevcError(`There is no workspace named ${name}.`, { hint: 'Run `devc list` to see your workspaces.' });
+    throw new DevcError(`There is no workspace named ${name}.`, {
+      hint: 'Run `devc list` to see your workspaces.',
+    });
   }
   const all: Selected[] = [];
-  for (const backend of backends) for (const workspace of await backend.list()) all.push({ workspace, backend });
+  for (const backend of backends)
+    for (const workspace of await backend.list()) all.push({ workspace, backend });
   if (all.length === 1 && all[0]) return all[0];
-  if (all.length === 0) throw new DevcError('You have no workspaces.', { hint: 'Create one with `devc up REPO`.' });
+  if (all.length === 0)
+    throw new DevcError('You have no workspaces.', { hint: 'Create one with `devc up REPO`.' });
   const here = all.filter(({ workspace }) => workspace.sourcePath && isInside(ctx.cwd, workspace.sourcePath));
   if (here.length === 1 && here[0]) return here[0];
   throw new UsageError(`You have ${all.length} workspaces; say which one with -w NAME.`, {

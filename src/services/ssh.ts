@@ -10,10 +10,15 @@ export async function sshInto(ctx: Context, name: string | undefined, command: s
   const workspace = await ensureRunning(ctx, selected);
   const endpoint = await selected.backend.endpoint(workspace.name, 2222);
   const tty = command.length === 0 && Boolean(ctx.io.stdin.isTTY) && Boolean(ctx.io.stdout.isTTY);
-  const args = [...sshArgs(ctx.paths, workspace.name, endpoint, { tty }), remoteCommand(workspace.folder, command)];
+  const args = [
+    ...sshArgs(ctx.paths, workspace.name, endpoint, { tty }),
+    remoteCommand(workspace.folder, command),
+  ];
   const result = await execa('ssh', args, { stdio: 'inherit', reject: false });
   if (result.exitCode === undefined) {
-    throw new DevcError("Can't run the `ssh` command.", { hint: 'Install the OpenSSH client, or run `devc doctor`.' });
+    throw new DevcError("Can't run the `ssh` command.", {
+      hint: 'Install the OpenSSH client, or run `devc doctor`.',
+    });
   }
   return result.exitCode;
 }

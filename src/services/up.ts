@@ -42,17 +42,33 @@ export async function up(ctx: Context, options: UpOptions, progress: Progress): 
 
   return withLock(ctx.paths.locksDir, `up-${repository}@${ref.branch ?? ''}`, async () => {
     const existing = await findExisting(backend, ref, repository, options.name);
-    if (existing) return { workspace: await resume(ctx, backend, existing, progress), commit: await commitOf(existing), created: false };
+    if (existing)
+      return {
+        workspace: await resume(ctx, backend, existing, progress),
+        commit: await commitOf(existing),
+        created: false,
+      };
     const name = options.name ?? (await freeName(backend, ref.name));
-    return withLock(ctx.paths.locksDir, `name-${name}`, () => create(ctx, backend, ref, name, options, progress));
+    return withLock(ctx.paths.locksDir, `name-${name}`, () =>
+      create(ctx, backend, ref, name, options, progress),
+    );
   });
 }
 
-async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: string, options: UpOptions, progress: Progress): Promise<UpResult> {
-  if (await backend.find(name)) throw new UsageError(`A workspace named ${name} already exists.`, { hint: 'Pick another --name, or `devc delete` it.' });
+async function create(
+  ctx: Context,
+  backend: Backend,
+  ref: RepositoryRef,
+  name: string,
+  options: UpOptions,
+  progress: Progress,
+): Promise<UpResult> {
+  if (await backend.find(name))
+    throw new UsageError(`A workspace named ${name} already exists.`, {
+      hint: 'Pick another --name, or `devc delete` it.',
+    });
   const workspaceDir = path.join(ctx.paths.workspacesDir, name);
   const token = ctx.env.GITHUB_TOKEN || ctx.env.GH_TOKEN || undefined;
-  let cloned = false;
   try {
     let sourcePath: string;
     if (ref.kind === 'remote') {
@@ -61,7 +77,6 @@ async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: 
       await progress.phase(`Cloning ${ref.display}`, `Cloned ${ref.display}`, () =>
         cloneRepository({ url: ref.url, branch: ref.branch, dest: sourcePath, token, signal: ctx.signal }),
       );
-      cloned = true;
     } else {
       sourcePath = ref.path;
     }
@@ -88,22 +103,34 @@ async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: 
     await progress.phase('Waiting for SSH', 'SSH is ready', () => waitUntilReady(ctx, backend, name));
     return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
   } catch (error) {
+    // Nothing half-made: the engine objects and devc's folder for this name go (a local tree is not in it).
     await backend.remove(name).catch(() => undefined);
-    if (cloned) await rm(workspaceDir, { recursive: true, force: true });
-    else await rm(path.join(workspaceDir, 'config'), { recursive: true, force: true });
+    await rm(workspaceDir, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function resume(ctx: Context, backend: Backend, workspace: Workspace, progress: Progress): Promise<Workspace> {
+async function resume(
+  ctx: Context,
+  backend: Backend,
+  workspace: Workspace,
+  progress: Progress,
+): Promise<Workspace> {
   if (workspace.state !== 'running') {
-    await progress.phase(`Starting workspace ${workspace.name}`, `Started workspace ${workspace.name}`, () => backend.start(workspace.name));
+    await progress.phase(`Starting workspace ${workspace.name}`, `Started workspace ${workspace.name}`, () =>
+      backend.start(workspace.name),
+    );
   }
   await waitUntilReady(ctx, backend, workspace.name);
   return (await backend.find(workspace.name)) ?? failMissing(workspace.name);
 }
 
-async function findExisting(backend: Backend, ref: RepositoryRef, repository: string, name: string | undefined): Promise<Workspace | null> {
+async function findExisting(
+  backend: Backend,
+  ref: RepositoryRef,
+  repository: string,
+  name: string | undefined,
+): Promise<Workspace | null> {
   if (name !== undefined) {
     const named = await backend.find(name);
     if (named && named.repository.url !== repository) {
@@ -114,7 +141,10 @@ async function findExisting(backend: Backend, ref: RepositoryRef, repository: st
     return named;
   }
   const all = await backend.list();
-  const same = all.filter((w) => w.repository.url === repository && (ref.branch === undefined || w.repository.branch === ref.branch));
+  const same = all.filter(
+    (w) =>
+      w.repository.url === repository && (ref.branch === undefined || w.repository.branch === ref.branch),
+  );
   return same.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ?? null;
 }
 
@@ -130,11 +160,18 @@ function repositoryKey(ref: RepositoryRef): string {
 }
 
 /** The files the in-container agent reads from /etc/devc (mounted read-only). */
-async function writeAgentConfig(workspaceDir: string, authorizedKey: string, token: string | undefined): Promise<string> {
+async function writeAgentConfig(
+  workspaceDir: string,
+  authorizedKey: string,
+  token: string | undefined,
+): Promise<string> {
   const dir = path.join(workspaceDir, 'config');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFile(path.join(dir, 'authorized_keys'), `${authorizedKey}\n`, { mode: 0o644 });
-  await writeFile(path.join(dir, 'code-server-secret'), randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch(ignoreExists);
+  await writeFile(path.join(dir, 'code-server-secret'), randomBytes(24).toString('base64url'), {
+    mode: 0o600,
+    flag: 'wx',
+  }).catch(ignoreExists);
   if (token) await writeFile(path.join(dir, 'github-token'), token, { mode: 0o600 });
   else await rm(path.join(dir, 'github-token'), { force: true });
   return dir;

@@ -10,10 +10,14 @@ export async function ensureKeyPair(paths: Paths): Promise<string> {
   try {
     await access(paths.privateKey);
   } catch {
-    const result = await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'devc', '-f', paths.privateKey], {
-      reject: false,
-      stdin: 'ignore',
-    });
+    const result = await execa(
+      'ssh-keygen',
+      ['-q', '-t', 'ed25519', '-N', '', '-C', 'devc', '-f', paths.privateKey],
+      {
+        reject: false,
+        stdin: 'ignore',
+      },
+    );
     if (result.exitCode !== 0) {
       throw new DevcError("Can't make devc's SSH key.", {
         hint: 'Install the OpenSSH client (ssh-keygen), or run `devc doctor`.',

@@ -44,7 +44,7 @@ interface Spinner {
 
 async function startSpinner(io: IO, label: string): Promise<Spinner> {
   const { default: ora } = await import('ora');
-  return ora({ text: label, stream: io.stderr as NodeJS.WritableStream, color: 'cyan' }).start();
+  return ora({ text: label, stream: io.stderr, color: 'cyan' }).start();
 }
 
 function seconds(ms: number): string {

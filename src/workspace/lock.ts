@@ -3,7 +3,12 @@ import path from 'node:path';
 import { DevcError } from '../errors.js';
 
 /** Holds an exclusive lock (a directory) while `work` runs; waits for another holder, breaks stale ones. */
-export async function withLock<T>(locksDir: string, key: string, work: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
+export async function withLock<T>(
+  locksDir: string,
+  key: string,
+  work: () => Promise<T>,
+  timeoutMs = 15 * 60_000,
+): Promise<T> {
   await mkdir(locksDir, { recursive: true });
   const dir = path.join(locksDir, `${key.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 120)}.lock`);
   const deadline = Date.now() + timeoutMs;
@@ -18,7 +23,10 @@ export async function withLock<T>(locksDir: string, key: string, work: () => Pro
         await rm(dir, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new DevcError(`Another devc is still working on ${key}.`, { hint: `If none is running, remove ${dir}.` });
+      if (Date.now() > deadline)
+        throw new DevcError(`Another devc is still working on ${key}.`, {
+          hint: `If none is running, remove ${dir}.`,
+        });
       await new Promise((r) => setTimeout(r, delay));
     }
   }

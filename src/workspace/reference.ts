@@ -3,14 +3,21 @@ import { UsageError } from '../errors.js';
 
 /** A repository the user named, resolved to something git can clone (or a local folder). */
 export type RepositoryRef =
-  | { kind: 'remote'; url: string; name: string; owner: string | undefined; branch: string | undefined; display: string }
+  | {
+      kind: 'remote';
+      url: string;
+      name: string;
+      owner: string | undefined;
+      branch: string | undefined;
+      display: string;
+    }
   | { kind: 'local'; path: string; name: string; branch: undefined; display: string };
 
 export const REFERENCE_FORMS = [
   'github/OWNER/REPO',
   'OWNER/REPO                       (GitHub)',
   'gitlab/GROUP/PROJECT',
-  'https://host/path/repo.git       (any https git URL)',
+  'https://host/path/repo.git       (any https or file:// git URL)',
   'git@host:path/repo.git, ssh://…  (any ssh git URL)',
   'REF@BRANCH                       (any of the above on a branch)',
   '., ./dir, /abs/dir               (a local working tree, as it is)',
@@ -23,22 +30,37 @@ export function parseReference(input: string, env: NodeJS.ProcessEnv, cwd = proc
   const raw = input.trim();
   if (raw === '') throw invalid(input);
 
-  if (raw === '.' || raw === '..' || raw.startsWith('./') || raw.startsWith('../') || path.isAbsolute(raw) || raw.startsWith('~/')) {
+  if (
+    raw === '.' ||
+    raw === '..' ||
+    raw.startsWith('./') ||
+    raw.startsWith('../') ||
+    path.isAbsolute(raw) ||
+    raw.startsWith('~/')
+  ) {
     const abs = path.resolve(cwd, raw.startsWith('~/') ? path.join(env.HOME ?? '', raw.slice(2)) : raw);
-    return { kind: 'local', path: abs, name: sanitizeName(path.basename(abs)), branch: undefined, display: abs };
+    return {
+      kind: 'local',
+      path: abs,
+      name: sanitizeName(path.basename(abs)),
+      branch: undefined,
+      display: abs,
+    };
   }
 
   const { base, branch } = splitBranch(raw);
   if (branch !== undefined && !isValidBranch(branch)) throw invalid(input);
 
-  if (/^(https?|ssh|git):\/\//.test(base)) return fromUrl(base, branch, input);
+  if (/^(https?|ssh|git|file):\/\//.test(base)) return fromUrl(base, branch, input);
   const scp = /^([A-Za-z0-9_.-]+@)?([A-Za-z0-9.-]+):(?!\/\/)(.+)$/.exec(base);
   if (scp && base.includes('@')) return fromPath(base, scp[3] ?? '', branch, input);
 
   const parts = base.split('/');
   if (parts.every((p) => SEGMENT.test(p)) && !parts.includes('..') && !parts.includes('.')) {
-    if (parts[0] === 'github' && parts.length === 3) return hosted(env.DEVC_GITHUB_URL ?? 'https://github.com', parts.slice(1), branch, raw);
-    if (parts[0] === 'gitlab' && parts.length >= 3) return hosted(env.DEVC_GITLAB_URL ?? 'https://gitlab.com', parts.slice(1), branch, raw);
+    if (parts[0] === 'github' && parts.length === 3)
+      return hosted(env.DEVC_GITHUB_URL ?? 'https://github.com', parts.slice(1), branch, raw);
+    if (parts[0] === 'gitlab' && parts.length >= 3)
+      return hosted(env.DEVC_GITLAB_URL ?? 'https://gitlab.com', parts.slice(1), branch, raw);
     if (parts.length === 2 && parts[0] !== 'github' && parts[0] !== 'gitlab') {
       return hosted(env.DEVC_GITHUB_URL ?? 'https://github.com', parts, branch, raw);
     }
@@ -46,7 +68,12 @@ export function parseReference(input: string, env: NodeJS.ProcessEnv, cwd = proc
   throw invalid(input);
 }
 
-function hosted(baseUrl: string, segments: string[], branch: string | undefined, display: string): RepositoryRef {
+function hosted(
+  baseUrl: string,
+  segments: string[],
+  branch: string | undefined,
+  display: string,
+): RepositoryRef {
   const repoPath = segments.join('/').replace(/\.git$/, '');
   const url = `${baseUrl.replace(/\/+$/, '')}/${repoPath}.git`;
   return fromPath(url, repoPath, branch, display);
@@ -68,7 +95,10 @@ function fromUrl(url: string, branch: string | undefined, input: string): Reposi
 }
 
 function fromPath(url: string, repoPath: string, branch: string | undefined, display: string): RepositoryRef {
-  const segments = repoPath.replace(/\.git\/?$/, '').split('/').filter(Boolean);
+  const segments = repoPath
+    .replace(/\.git\/?$/, '')
+    .split('/')
+    .filter(Boolean);
   const repo = segments.at(-1);
   if (!repo) throw invalid(display);
   return { kind: 'remote', url, name: sanitizeName(repo), owner: segments.at(-2), branch, display };
@@ -77,7 +107,9 @@ function fromPath(url: string, repoPath: string, branch: string | undefined, dis
 /** `REF@BRANCH`, where the @ is not part of an ssh user (git@host:...). */
 function splitBranch(raw: string): { base: string; branch: string | undefined } {
   const at = raw.lastIndexOf('@');
-  if (at <= 0) return { base: raw, branch: undefined };
+  // In scheme://user@host/..., an @ inside the authority is not a branch separator.
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(raw);
+  if (at <= 0 || (scheme && at < scheme[0].length)) return { base: raw, branch: undefined };
   const after = raw.slice(at + 1);
   // git@host:owner/repo has a ':' after the @: that @ belongs to the user.
   if (after.includes(':')) return { base: raw, branch: undefined };

@@ -182,6 +182,8 @@ setup_network() {
     ip link add "$VETH_HOST" type veth peer name "$VETH_PEER"
   fi
   ip addr show dev "$VETH_HOST" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/24" dev "$VETH_HOST"
+  # no IPv6 on the pair (no link-local chatter); the veth has no route anywhere but itself
+  sysctl -qw "net.ipv6.conf.$VETH_HOST.disable_ipv6=1" "net.ipv6.conf.$VETH_PEER.disable_ipv6=1" 2>/dev/null || true
   ip link set "$VETH_HOST" up; ip link set "$VETH_PEER" up
   # the node IP must be a local address of this machine: traffic to it never leaves the host
   ip route get "$NODE_IP" | grep -q "^local $NODE_IP " || die "node IP $NODE_IP is not local after setup"

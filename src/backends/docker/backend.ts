@@ -7,13 +7,21 @@ import { docker, dockerInteractive, engineUnreachable } from './engine.js';
 /** Names of the engine objects a workspace owns. */
 export const containerName = (name: string): string => `devc-${name}`;
 export const homeVolume = (name: string): string => `devc-${name}-home`;
-export const sharedVolume = (owner: string): string => `devc-shared-${owner.replace(/[^a-z0-9_.-]/gi, '-').toLowerCase()}`;
+export const sharedVolume = (owner: string): string =>
+  `devc-shared-${owner.replace(/[^a-z0-9_.-]/gi, '-').toLowerCase()}`;
 
 interface InspectedContainer {
   Id: string;
   Created: string;
   Config: { Image: string; Labels: Record<string, string> | null };
-  State: { Status: string; Running: boolean; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string };
+  State: {
+    Status: string;
+    Running: boolean;
+    ExitCode: number;
+    Error: string;
+    StartedAt: string;
+    FinishedAt: string;
+  };
   NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
 }
 
@@ -52,25 +60,39 @@ export class DockerBackend implements Backend {
       [Label.createdAt]: new Date().toISOString(),
     };
     const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    await this.ensureVolume(homeVolume(spec.name), { [Label.workspace]: spec.name, [Label.owner]: spec.owner });
+    await this.ensureVolume(homeVolume(spec.name), {
+      [Label.workspace]: spec.name,
+      [Label.owner]: spec.owner,
+    });
     const shared = sharedVolume(spec.owner);
     await this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' });
     const envArgs = Object.entries(spec.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
     await docker([
       'create',
-      '--name', containerName(spec.name),
-      '--hostname', spec.name,
+      '--name',
+      containerName(spec.name),
+      '--hostname',
+      spec.name,
       ...labelArgs,
-      '--publish', '127.0.0.1::2222',
-      '--publish', '127.0.0.1::8080',
-      '--mount', `type=bind,source=${spec.sourcePath},target=${spec.folder}`,
-      '--mount', `type=volume,source=${homeVolume(spec.name)},target=/home/dev`,
-      '--mount', `type=volume,source=${shared},target=/shared`,
-      '--mount', `type=bind,source=${spec.configPath},target=/etc/devc,readonly`,
-      '--env', `DEVC_WORKSPACE=${spec.name}`,
-      '--env', `DEVC_WORKSPACE_FOLDER=${spec.folder}`,
+      '--publish',
+      '127.0.0.1::2222',
+      '--publish',
+      '127.0.0.1::8080',
+      '--mount',
+      `type=bind,source=${spec.sourcePath},target=${spec.folder}`,
+      '--mount',
+      `type=volume,source=${homeVolume(spec.name)},target=/home/dev`,
+      '--mount',
+      `type=volume,source=${shared},target=/shared`,
+      '--mount',
+      `type=bind,source=${spec.configPath},target=/etc/devc,readonly`,
+      '--env',
+      `DEVC_WORKSPACE=${spec.name}`,
+      '--env',
+      `DEVC_WORKSPACE_FOLDER=${spec.folder}`,
       ...envArgs,
-      '--workdir', spec.folder,
+      '--workdir',
+      spec.folder,
       spec.image,
     ]);
     const created = await this.find(spec.name);
@@ -94,7 +116,9 @@ export class DockerBackend implements Backend {
   }
 
   async exec(name: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const result = await docker(['exec', ...execFlags(options), containerName(name), ...command], { allowFailure: true });
+    const result = await docker(['exec', ...execFlags(options), containerName(name), ...command], {
+      allowFailure: true,
+    });
     return result;
   }
 
@@ -106,7 +130,10 @@ export class DockerBackend implements Backend {
   async endpoint(name: string, port: number): Promise<{ host: string; port: number }> {
     const [container] = await this.inspect([containerName(name)]);
     const binding = container?.NetworkSettings.Ports?.[`${port}/tcp`]?.find((b) => b.HostIp === '127.0.0.1');
-    if (!binding) throw new DevcError(`Port ${port} of workspace ${name} is not reachable; is it running?`, { hint: `Run \`devc up\` or \`devc start -w ${name}\`.` });
+    if (!binding)
+      throw new DevcError(`Port ${port} of workspace ${name} is not reachable; is it running?`, {
+        hint: `Run \`devc up\` or \`devc start -w ${name}\`.`,
+      });
     return { host: '127.0.0.1', port: Number(binding.HostPort) };
   }
 
@@ -121,7 +148,12 @@ export class DockerBackend implements Backend {
   private async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
     const exists = await docker(['volume', 'inspect', name], { allowFailure: true });
     if (exists.exitCode === 0) return;
-    await docker(['volume', 'create', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), name]);
+    await docker([
+      'volume',
+      'create',
+      ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      name,
+    ]);
   }
 }
 
@@ -129,7 +161,8 @@ function execFlags(options: ExecOptions): string[] {
   return [
     ...(options.stdin || options.tty ? ['--interactive'] : []),
     ...(options.tty ? ['--tty'] : []),
-    '--user', options.user ?? 'dev',
+    '--user',
+    options.user ?? 'dev',
     ...(options.workdir ? ['--workdir', options.workdir] : []),
   ];
 }

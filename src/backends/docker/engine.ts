@@ -7,7 +7,8 @@ export interface DockerResult {
   stderr: string;
 }
 
-const UNREACHABLE = /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|connect: no such file|permission denied while trying to connect/i;
+const UNREACHABLE =
+  /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|connect: no such file|permission denied while trying to connect/i;
 
 /** The error for an engine that does not answer, naming the next step. */
 export function engineUnreachable(detail?: string): EngineError {
@@ -31,12 +32,20 @@ export async function docker(
   });
   if (result.failed && result.exitCode === undefined) {
     if (result.isCanceled) throw new DevcError('Cancelled.');
-    throw new EngineError("Can't run the `docker` command.", { hint: 'Install the Docker CLI, or run `devc doctor`.' });
+    throw new EngineError("Can't run the `docker` command.", {
+      hint: 'Install the Docker CLI, or run `devc doctor`.',
+    });
   }
-  const out = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  const out = {
+    exitCode: result.exitCode ?? 1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+  };
   if (out.exitCode !== 0 && UNREACHABLE.test(out.stderr)) throw engineUnreachable(out.stderr.trim());
   if (out.exitCode !== 0 && !options.allowFailure) {
-    throw new DevcError(`docker ${args[0] ?? ''} failed: ${lastLine(out.stderr)}`, { details: out.stderr.trim() });
+    throw new DevcError(`docker ${args[0] ?? ''} failed: ${lastLine(out.stderr)}`, {
+      details: out.stderr.trim(),
+    });
   }
   return out;
 }

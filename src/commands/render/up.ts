@@ -38,7 +38,9 @@ export async function upJson(backend: Backend, result: UpResult): Promise<UpJson
 
 export function renderUp(io: IO, json: UpJson, created: boolean): void {
   io.err('');
-  io.err(`${created ? 'Workspace created' : 'Workspace resumed'}: ${io.paint('bold', json.name)} (${json.repository.url}${json.repository.branch ? `@${json.repository.branch}` : ''})`);
+  io.err(
+    `${created ? 'Workspace created' : 'Workspace resumed'}: ${io.paint('bold', json.name)} (${json.repository.url}${json.repository.branch ? `@${json.repository.branch}` : ''})`,
+  );
   io.out(json.name);
   io.err(`  Shell:  devc ssh -w ${json.name}`);
   io.err(`  Run:    devc exec -w ${json.name} -- CMD`);

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "Hello from $(hostname), a devc workspace running $(uname -sr) as $(id -un)."

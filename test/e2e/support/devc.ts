@@ -1,0 +1,66 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const bin = path.join(root, 'bin', 'devc');
+
+export interface Run {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** An isolated devc: its own DEVC_HOME, CI mode, no tokens from the outer environment. */
+export async function devcEnv(extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'devc-home-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, DEVC_HOME: home, CI: '1', ...extra };
+  delete env.GITHUB_TOKEN;
+  delete env.GH_TOKEN;
+  return { ...env, ...extra };
+}
+
+/** Runs the built bin/devc as a user would. */
+export async function devc(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<Run> {
+  const result = await devcProcess(args, env, options);
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Starts bin/devc without waiting (for signals, concurrency). */
+export function devcProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { cwd?: string; input?: string; timeoutMs?: number } = {},
+): ResultPromise {
+  return execa(bin, args, {
+    env,
+    extendEnv: false,
+    reject: false,
+    stripFinalNewline: false,
+    cwd: options.cwd ?? os.tmpdir(),
+    timeout: options.timeoutMs ?? 600_000,
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
+  });
+}
+
+/** Parses stdout as JSON, failing with the whole run in the message when it is not. */
+export function json<T = Record<string, unknown>>(run: Run): T {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    throw new Error(
+      `stdout is not JSON (exit ${run.exitCode}):\n${run.stdout}\n--- stderr ---\n${run.stderr}`,
+    );
+  }
+}
+
+/** A short random prefix so parallel or leftover runs never collide. */
+export function uniquePrefix(tag: string): string {
+  return `${tag}${Math.random().toString(36).slice(2, 7)}`;
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { testIO } from './support/io.js';
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const t = testIO({ env });
+  const code = await main(argv, { io: t.io, env: { DEVC_HOME: '/nonexistent/devc-unit', ...env } });
+  return { code, stdout: t.stdout(), stderr: t.stderr() };
+}
+
+describe('flag parsing and exit codes', () => {
+  it('--version prints the version on stdout and exits 0', async () => {
+    const r = await run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it.each([['up'], ['list'], ['ssh'], ['exec'], ['delete'], ['doctor'], ['images']])(
+    '%s --help has examples',
+    async (cmd) => {
+      const r = await run([cmd, '--help']);
+      expect(r.code).toBe(0);
+      if (cmd !== 'images') expect(r.stdout).toContain('Examples:');
+    },
+  );
+
+  it.each([
+    [['frobnicate'], 2],
+    [['up', '--variant', 'cobol', 'acme/x'], 2],
+    [['up', '--backend', 'moon', 'acme/x'], 2],
+    [['up', 'not a ref!'], 2],
+    [['up', '--name', 'Bad_Name', 'acme/x'], 2],
+    [['list', '--bogus'], 2],
+  ])('%j exits %i', async (argv, code) => {
+    const r = await run(argv);
+    expect(r.code).toBe(code);
+    expect(r.stdout).toBe('');
+  });
+
+  it('up --json on a usage error prints the error object on stdout', async () => {
+    const r = await run(['up', 'not a ref!', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      outcome: 'error',
+      message: expect.stringContaining('not a repository reference'),
+    });
+  });
+
+  it('prints no escape sequences when not a terminal', async () => {
+    const r = await run(['up', 'not a ref!']);
+    expect(r.stderr).not.toContain('\u001b[');
+  });
+});
