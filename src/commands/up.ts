@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { parseBackendKind } from '../backends/factory.js';
+import { parseDuration } from '../workspace/duration.js';
 import { parseVariant, VARIANTS } from '../workspace/variants.js';
 import { renderUp, upJson } from './render/up.js';
 import { examples } from './index.js';
@@ -21,6 +22,12 @@ export function registerUp(program: Command, ctx: Context): void {
         .choices(['docker', 'kubernetes'])
         .env('DEVC_BACKEND'),
     )
+    .addOption(
+      new Option(
+        '--idle-timeout <duration>',
+        'stop after this long without SSH or editor use (0: never)',
+      ).env('DEVC_IDLE_TIMEOUT'),
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -34,16 +41,22 @@ Repository references:
 ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-x', 'devc up . --json', 'GITHUB_TOKEN=… devc up acme/private-repo')}`,
     )
     .action(
-      async (repo: string, opts: { name?: string; variant?: string; backend?: string; json?: boolean }) => {
+      async (
+        repo: string,
+        opts: { name?: string; variant?: string; backend?: string; idleTimeout?: string; json?: boolean },
+      ) => {
         const { up } = await import('../services/up.js');
-      const { createProgress } = await import('../ui/progress.js');
-      const result = await up(
+        const { createProgress } = await import('../ui/progress.js');
+        const result = await up(
           ctx,
           {
             reference: repo,
             ...(opts.name !== undefined ? { name: opts.name } : {}),
             ...(opts.variant !== undefined ? { variant: parseVariant(opts.variant) } : {}),
             ...(opts.backend !== undefined ? { backend: parseBackendKind(opts.backend) } : {}),
+            ...(opts.idleTimeout !== undefined
+              ? { idleTimeoutSeconds: parseDuration(opts.idleTimeout) }
+              : {}),
           },
           createProgress(ctx.io),
         );

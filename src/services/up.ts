@@ -20,6 +20,8 @@ export interface UpOptions {
   name?: string;
   variant?: Variant;
   backend?: BackendKind;
+  /** Stop the workspace after this many idle seconds (0: never). */
+  idleTimeoutSeconds?: number;
 }
 
 export interface UpResult {
@@ -95,7 +97,10 @@ async function create(
         sourcePath,
         folder: `/workspaces/${ref.name}`,
         configPath,
-        env: {},
+        env: {
+          DEVC_IDLE_TIMEOUT: String(options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS),
+          ...gitIdentity(ctx.env),
+        },
       });
       await backend.start(name);
       return (await backend.find(name)) ?? failMissing(name);
@@ -183,6 +188,19 @@ function ignoreExists(error: NodeJS.ErrnoException): void {
 
 async function commitOf(workspace: Workspace): Promise<string> {
   return workspace.sourcePath ? (await describeHead(workspace.sourcePath)).commit : '';
+}
+
+/** Idle stop after 30 minutes unless the user says otherwise. */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 30 * 60;
+
+/** The user's git identity for commits made in the workspace, from GIT_* variables or git config. */
+function gitIdentity(env: NodeJS.ProcessEnv): Record<string, string> {
+  const identity: Record<string, string> = {};
+  const name = env.GIT_USER_NAME ?? env.GIT_AUTHOR_NAME;
+  const email = env.GIT_USER_EMAIL ?? env.GIT_AUTHOR_EMAIL;
+  if (name) identity.GIT_USER_NAME = name;
+  if (email) identity.GIT_USER_EMAIL = email;
+  return identity;
 }
 
 function ownerName(): string {
