@@ -19,6 +19,7 @@ export function registerExec(program: Command, ctx: Context): void {
       const workspace = await ensureRunning(ctx, selected);
       const tty = Boolean(ctx.io.stdin.isTTY) && Boolean(ctx.io.stdout.isTTY);
       const code = await selected.backend.execInteractive(workspace.name, command, {
+        user: workspace.user,
         tty,
         stdin: true,
         workdir: workspace.folder,

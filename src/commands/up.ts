@@ -3,7 +3,8 @@ import type { Context } from '../context.js';
 import { parseBackendKind } from '../backends/factory.js';
 import { parseDuration } from '../workspace/duration.js';
 import { parseVariant, VARIANTS } from '../workspace/variants.js';
-import { renderUp, upJson } from './render/up.js';
+import type { Ide } from './code.js';
+import { renderPortNotes, renderUp, upJson } from './render/up.js';
 import { examples } from './index.js';
 
 export function registerUp(program: Command, ctx: Context): void {
@@ -28,6 +29,12 @@ export function registerUp(program: Command, ctx: Context): void {
         'stop after this long without SSH or editor use (0: never)',
       ).env('DEVC_IDLE_TIMEOUT'),
     )
+    .addOption(new Option('--devcontainer-path <path>', 'which devcontainer.json, when the repository has several').env('DEVC_DEVCONTAINER_PATH'))
+    .addOption(
+      new Option('--ide <ide>', 'what to open once it is up (none in CI or without a display)')
+        .choices(['code-server', 'vscode', 'none'])
+        .env('DEVC_IDE'),
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -43,7 +50,7 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
     .action(
       async (
         repo: string,
-        opts: { name?: string; variant?: string; backend?: string; idleTimeout?: string; json?: boolean },
+        opts: { name?: string; variant?: string; backend?: string; idleTimeout?: string; devcontainerPath?: string; ide?: string; json?: boolean },
       ) => {
         const { up } = await import('../services/up.js');
         const { createProgress } = await import('../ui/progress.js');
@@ -54,16 +61,29 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
             ...(opts.name !== undefined ? { name: opts.name } : {}),
             ...(opts.variant !== undefined ? { variant: parseVariant(opts.variant) } : {}),
             ...(opts.backend !== undefined ? { backend: parseBackendKind(opts.backend) } : {}),
-            ...(opts.idleTimeout !== undefined
+            ...(opts.devcontainerPath !== undefined ? { devcontainerPath: opts.devcontainerPath } : {}),
+          ...(opts.idleTimeout !== undefined
               ? { idleTimeoutSeconds: parseDuration(opts.idleTimeout) }
               : {}),
           },
           createProgress(ctx.io),
         );
         const backend = await ctx.backend(result.workspace.backend);
-        const json = await upJson(backend, result);
+        const { startForwarder } = await import('../services/forwarder.js');
+        const forwarder = await startForwarder(ctx, result.workspace.name, result.workspace.backend).catch(
+          (error: unknown) => {
+            ctx.io.warn(`Ports are not forwarded: ${error instanceof Error ? error.message : String(error)}`);
+            return null;
+          },
+        );
+        const json = await upJson(backend, result, forwarder?.ports ?? []);
         if (opts.json) ctx.io.json(json);
         else renderUp(ctx.io, json, result.created);
+        renderPortNotes(ctx.io, forwarder?.ports ?? []);
+        if (opts.ide && opts.ide !== 'none') {
+          const { openIde } = await import('./code.js');
+          await openIde(ctx, result.workspace.name, opts.ide as Ide);
+        }
       },
     );
 }

@@ -11,7 +11,7 @@ export async function sshInto(ctx: Context, name: string | undefined, command: s
   const endpoint = await selected.backend.endpoint(workspace.name, 2222);
   const tty = command.length === 0 && Boolean(ctx.io.stdin.isTTY) && Boolean(ctx.io.stdout.isTTY);
   const args = [
-    ...sshArgs(ctx.paths, workspace.name, endpoint, { tty }),
+    ...sshArgs(ctx.paths, workspace.name, endpoint, { tty, user: workspace.user }),
     remoteCommand(workspace.folder, command),
   ];
   const result = await execa('ssh', args, { stdio: 'inherit', reject: false });

@@ -1,18 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { DevcError, UsageError } from '../errors.js';
 import { cloneRepository, describeHead } from '../git/clone.js';
-import { sourceDir } from '../paths.js';
-import { ensureKeyPair } from '../ssh/keys.js';
 import type { Progress } from '../ui/progress.js';
 import { withLock } from '../workspace/lock.js';
 import type { BackendKind, Workspace } from '../workspace/model.js';
 import { parseReference, type RepositoryRef } from '../workspace/reference.js';
-import { ensureImage, type Variant } from './images.js';
+import type { Variant } from '../workspace/variants.js';
+import { createWorkspace } from './create.js';
 import { waitUntilReady } from './ready.js';
 
 export interface UpOptions {
@@ -22,6 +20,8 @@ export interface UpOptions {
   backend?: BackendKind;
   /** Stop the workspace after this many idle seconds (0: never). */
   idleTimeoutSeconds?: number;
+  /** Which devcontainer.json, when the repository has several. */
+  devcontainerPath?: string;
 }
 
 export interface UpResult {
@@ -29,6 +29,9 @@ export interface UpResult {
   commit: string;
   created: boolean;
 }
+
+/** Idle stop after 30 minutes unless the user says otherwise. */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 30 * 60;
 
 /** Creates a workspace, or resumes the one that already holds this repository (and branch). */
 export async function up(ctx: Context, options: UpOptions, progress: Progress): Promise<UpResult> {
@@ -44,38 +47,26 @@ export async function up(ctx: Context, options: UpOptions, progress: Progress): 
 
   return withLock(ctx.paths.locksDir, `up-${repository}@${ref.branch ?? ''}`, async () => {
     const existing = await findExisting(backend, ref, repository, options.name);
-    if (existing)
-      return {
-        workspace: await resume(ctx, backend, existing, progress),
-        commit: await commitOf(existing),
-        created: false,
-      };
+    if (existing) {
+      const workspace = await resume(ctx, backend, existing, progress);
+      return { workspace, commit: await commitOf(workspace), created: false };
+    }
     const name = options.name ?? (await freeName(backend, ref.name));
-    return withLock(ctx.paths.locksDir, `name-${name}`, () =>
-      create(ctx, backend, ref, name, options, progress),
-    );
+    return withLock(ctx.paths.locksDir, `name-${name}`, () => create(ctx, backend, ref, name, options, progress));
   });
 }
 
-async function create(
-  ctx: Context,
-  backend: Backend,
-  ref: RepositoryRef,
-  name: string,
-  options: UpOptions,
-  progress: Progress,
-): Promise<UpResult> {
-  if (await backend.find(name))
-    throw new UsageError(`A workspace named ${name} already exists.`, {
-      hint: 'Pick another --name, or `devc delete` it.',
-    });
+async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: string, options: UpOptions, progress: Progress): Promise<UpResult> {
+  if (await backend.find(name)) {
+    throw new UsageError(`A workspace named ${name} already exists.`, { hint: 'Pick another --name, or `devc delete` it.' });
+  }
   const workspaceDir = path.join(ctx.paths.workspacesDir, name);
   const token = ctx.env.GITHUB_TOKEN || ctx.env.GH_TOKEN || undefined;
   try {
     let sourcePath: string;
     if (ref.kind === 'remote') {
-      sourcePath = sourceDir(ctx.paths, name);
-      await rm(sourcePath, { recursive: true, force: true });
+      // The folder's name becomes /workspaces/<repo> in the container, as in Codespaces.
+      sourcePath = path.join(workspaceDir, 'src', ref.name);
       await progress.phase(`Cloning ${ref.display}`, `Cloned ${ref.display}`, () =>
         cloneRepository({ url: ref.url, branch: ref.branch, dest: sourcePath, token, signal: ctx.signal }),
       );
@@ -83,28 +74,22 @@ async function create(
       sourcePath = ref.path;
     }
     const head = await describeHead(sourcePath);
-    const variant: Variant = options.variant ?? 'base';
-    const image = await ensureImage(ctx, variant, progress);
-    const authorizedKey = await ensureKeyPair(ctx.paths);
-    const configPath = await writeAgentConfig(workspaceDir, authorizedKey, token);
-    const workspace = await progress.phase('Starting workspace', `Started workspace ${name}`, async () => {
-      await backend.create({
+    const workspace = await createWorkspace(
+      ctx,
+      backend,
+      {
         name,
-        image,
-        variant,
+        sourcePath,
+        repoName: ref.name,
         repository: { url: repositoryKey(ref), branch: head.branch || ref.branch },
         owner: ownerName(),
-        sourcePath,
-        folder: `/workspaces/${ref.name}`,
-        configPath,
-        env: {
-          DEVC_IDLE_TIMEOUT: String(options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS),
-          ...gitIdentity(ctx.env),
-        },
-      });
-      await backend.start(name);
-      return (await backend.find(name)) ?? failMissing(name);
-    });
+        variant: options.variant,
+        devcontainerPath: options.devcontainerPath,
+        token,
+        env: { DEVC_IDLE_TIMEOUT: String(options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS), ...gitIdentity(ctx.env) },
+      },
+      progress,
+    );
     await progress.phase('Waiting for SSH', 'SSH is ready', () => waitUntilReady(ctx, backend, name));
     return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
   } catch (error) {
@@ -115,27 +100,15 @@ async function create(
   }
 }
 
-async function resume(
-  ctx: Context,
-  backend: Backend,
-  workspace: Workspace,
-  progress: Progress,
-): Promise<Workspace> {
+async function resume(ctx: Context, backend: Backend, workspace: Workspace, progress: Progress): Promise<Workspace> {
   if (workspace.state !== 'running') {
-    await progress.phase(`Starting workspace ${workspace.name}`, `Started workspace ${workspace.name}`, () =>
-      backend.start(workspace.name),
-    );
+    await progress.phase(`Starting workspace ${workspace.name}`, `Started workspace ${workspace.name}`, () => backend.start(workspace.name));
   }
   await waitUntilReady(ctx, backend, workspace.name);
-  return (await backend.find(workspace.name)) ?? failMissing(workspace.name);
+  return (await backend.find(workspace.name)) ?? missing(workspace.name);
 }
 
-async function findExisting(
-  backend: Backend,
-  ref: RepositoryRef,
-  repository: string,
-  name: string | undefined,
-): Promise<Workspace | null> {
+async function findExisting(backend: Backend, ref: RepositoryRef, repository: string, name: string | undefined): Promise<Workspace | null> {
   if (name !== undefined) {
     const named = await backend.find(name);
     if (named && named.repository.url !== repository) {
@@ -146,10 +119,7 @@ async function findExisting(
     return named;
   }
   const all = await backend.list();
-  const same = all.filter(
-    (w) =>
-      w.repository.url === repository && (ref.branch === undefined || w.repository.branch === ref.branch),
-  );
+  const same = all.filter((w) => w.repository.url === repository && (ref.branch === undefined || w.repository.branch === ref.branch));
   return same.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ?? null;
 }
 
@@ -164,36 +134,7 @@ function repositoryKey(ref: RepositoryRef): string {
   return ref.kind === 'remote' ? ref.url : ref.path;
 }
 
-/** The files the in-container agent reads from /etc/devc (mounted read-only). */
-async function writeAgentConfig(
-  workspaceDir: string,
-  authorizedKey: string,
-  token: string | undefined,
-): Promise<string> {
-  const dir = path.join(workspaceDir, 'config');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(path.join(dir, 'authorized_keys'), `${authorizedKey}\n`, { mode: 0o644 });
-  await writeFile(path.join(dir, 'code-server-secret'), randomBytes(24).toString('base64url'), {
-    mode: 0o600,
-    flag: 'wx',
-  }).catch(ignoreExists);
-  if (token) await writeFile(path.join(dir, 'github-token'), token, { mode: 0o600 });
-  else await rm(path.join(dir, 'github-token'), { force: true });
-  return dir;
-}
-
-function ignoreExists(error: NodeJS.ErrnoException): void {
-  if (error.code !== 'EEXIST') throw error;
-}
-
-async function commitOf(workspace: Workspace): Promise<string> {
-  return workspace.sourcePath ? (await describeHead(workspace.sourcePath)).commit : '';
-}
-
-/** Idle stop after 30 minutes unless the user says otherwise. */
-export const DEFAULT_IDLE_TIMEOUT_SECONDS = 30 * 60;
-
-/** The user's git identity for commits made in the workspace, from GIT_* variables or git config. */
+/** The user's git identity for commits made in the workspace, from GIT_* variables. */
 function gitIdentity(env: NodeJS.ProcessEnv): Record<string, string> {
   const identity: Record<string, string> = {};
   const name = env.GIT_USER_NAME ?? env.GIT_AUTHOR_NAME;
@@ -201,6 +142,10 @@ function gitIdentity(env: NodeJS.ProcessEnv): Record<string, string> {
   if (name) identity.GIT_USER_NAME = name;
   if (email) identity.GIT_USER_EMAIL = email;
   return identity;
+}
+
+async function commitOf(workspace: Workspace): Promise<string> {
+  return workspace.sourcePath ? (await describeHead(workspace.sourcePath)).commit : '';
 }
 
 function ownerName(): string {
@@ -211,6 +156,6 @@ function ownerName(): string {
   }
 }
 
-function failMissing(name: string): never {
+function missing(name: string): never {
   throw new DevcError(`Workspace ${name} disappeared while starting.`, { hint: 'Run `devc up` again.' });
 }

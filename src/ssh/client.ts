@@ -18,7 +18,7 @@ export function sshArgs(
   paths: Paths,
   workspace: string,
   endpoint: { host: string; port: number },
-  options: { tty: boolean },
+  options: { tty: boolean; user?: string },
 ): string[] {
   return [
     '-F',
@@ -42,6 +42,6 @@ export function sshArgs(
     '-o',
     'ServerAliveInterval=30',
     options.tty ? '-tt' : '-T',
-    `dev@${endpoint.host}`,
+    `${options.user ?? 'dev'}@${endpoint.host}`,
   ];
 }

@@ -107,7 +107,7 @@ describe('devc up → ssh on a real Docker engine', () => {
   });
 
   it('delete --force removes the container and the source folder', async () => {
-    const source = path.join(env.DEVC_HOME!, 'workspaces', ws.name, 'source');
+    const source = path.join(env.DEVC_HOME!, 'workspaces', ws.name, 'src', `${prefix}-hello`);
     expect(existsSync(source)).toBe(true);
     const run = await devc(['delete', '-w', ws.name, '--force'], env);
     expect(run.exitCode, run.stderr).toBe(0);
@@ -149,7 +149,7 @@ describe('private repositories and tokens', () => {
     expect(String(run.stdout) + String(run.stderr)).not.toContain(git.token);
     expect(await dockerOut(['inspect', `devc-${ws.name}`])).not.toContain(git.token);
     const gitConfig = readFileSync(
-      path.join(env.DEVC_HOME!, 'workspaces', ws.name, 'source', '.git', 'config'),
+      path.join(env.DEVC_HOME!, 'workspaces', ws.name, 'src', `${prefix}-secret`, '.git', 'config'),
       'utf8',
     );
     expect(gitConfig).not.toContain(git.token);

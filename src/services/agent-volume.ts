@@ -1,0 +1,64 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { Context } from '../context.js';
+import { docker } from '../backends/docker/engine.js';
+import { DevcError } from '../errors.js';
+import type { Progress } from '../ui/progress.js';
+import { packageRoot } from '../version.js';
+import { ensureImage } from './images.js';
+
+/** The agent image: /opt/devc with sshd, code-server and the agent, runnable in other images. */
+export const agentImageRef = (version: string): string => `devc/devc-agent:${version}`;
+
+/**
+ * The volume that holds devc's agent for workspaces running a repository's own image. Keyed by the
+ * agent image's id, so a new agent gets a new volume and running workspaces keep theirs.
+ */
+export async function ensureAgentVolume(ctx: Context, progress: Progress): Promise<string> {
+  const ref = agentImageRef(ctx.version);
+  let id = await imageId(ref);
+  if (!id) {
+    await ensureImage(ctx, 'base', progress);
+    await buildAgentImage(ctx, ref, progress);
+    id = await imageId(ref);
+    if (!id) throw new DevcError(`Image ${ref} is missing right after it was built.`);
+  }
+  const volume = `devc-agent-${ctx.version}-${id.replace(/^sha256:/, '').slice(0, 12)}`;
+  if ((await docker(['volume', 'inspect', volume], { allowFailure: true })).exitCode === 0) return volume;
+  await docker(['volume', 'create', '--label', 'dev.devc.agent-volume=true', volume]);
+  // Docker copies the image's /opt/devc into an empty named volume on its first mount.
+  const filled = await docker(['run', '--rm', '--entrypoint', 'test', '--volume', `${volume}:/opt/devc`, ref, '-x', '/opt/devc/bin/devc-agent'], {
+    allowFailure: true,
+  });
+  if (filled.exitCode !== 0) {
+    await docker(['volume', 'rm', '--force', volume], { allowFailure: true });
+    throw new DevcError(`Can't fill the agent volume ${volume}.`, { details: filled.stderr });
+  }
+  return volume;
+}
+
+async function imageId(ref: string): Promise<string | undefined> {
+  const result = await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+
+async function buildAgentImage(ctx: Context, ref: string, progress: Progress): Promise<void> {
+  const contextDir = path.join(packageRoot, 'images');
+  await mkdir(ctx.paths.logsDir, { recursive: true });
+  const logFile = path.join(ctx.paths.logsDir, 'image-devc-agent.log');
+  await progress.phase(`Building devc's agent image ${ref}`, `Built ${ref}`, async () => {
+    const log = createWriteStream(logFile);
+    const child = execa('docker', ['build', '--build-arg', `DEVC_VERSION=${ctx.version}`, '-t', ref, '-f', path.join(contextDir, 'devc-agent', 'Dockerfile'), contextDir], {
+      reject: false,
+      all: true,
+      cancelSignal: ctx.signal,
+    });
+    child.all?.pipe(log);
+    const result = await child;
+    if (result.exitCode !== 0) {
+      throw new DevcError(`Building ${ref} failed.`, { hint: `The whole log is in ${logFile}.`, details: String(result.all).split('\n').slice(-15).join('\n') });
+    }
+  });
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Backend } from '../backends/backend.js';
+import type { Context } from '../context.js';
+import { DevcError } from '../errors.js';
+import type { CliLog } from '../devcontainer/cli.js';
+import { chooseConfig } from '../devcontainer/find.js';
+import { readConfiguration } from '../devcontainer/up.js';
+import { ensureKeyPair } from '../ssh/keys.js';
+import type { Progress } from '../ui/progress.js';
+import type { Workspace } from '../workspace/model.js';
+import { detectVariant, type Variant } from '../workspace/variants.js';
+import { ensureAgentVolume } from './agent-volume.js';
+import { ensureImage } from './images.js';
+
+/** Everything decided before a workspace is made. */
+export interface CreatePlan {
+  name: string;
+  sourcePath: string;
+  /** The repository's name: the source is mounted at /workspaces/<repoName>. */
+  repoName: string;
+  repository: { url: string; branch: string | undefined };
+  owner: string;
+  variant: Variant | undefined;
+  devcontainerPath: string | undefined;
+  token: string | undefined;
+  env: Record<string, string>;
+  noCache?: boolean;
+}
+
+/** Whether a backend can create workspaces from a devcontainer.json itself (Docker, through the CLI). */
+interface DevcontainerCapable {
+  createFromDevcontainer(spec: Record<string, unknown>): Promise<Workspace>;
+}
+
+function canRunDevcontainer(backend: Backend): backend is Backend & DevcontainerCapable {
+  return typeof (backend as Partial<DevcontainerCapable>).createFromDevcontainer === 'function';
+}
+
+/** Creates the workspace: from the repository's devcontainer.json when it has one, else a dev8 image. */
+export async function createWorkspace(ctx: Context, backend: Backend, plan: CreatePlan, progress: Progress): Promise<Workspace> {
+  const workspaceDir = path.join(ctx.paths.workspacesDir, plan.name);
+  const config = await chooseConfig(plan.sourcePath, plan.devcontainerPath, ctx.io.interactive ? (c) => pickConfig(ctx, c) : undefined);
+  const authorizedKey = await ensureKeyPair(ctx.paths);
+  const configPath = await writeAgentConfig(workspaceDir, authorizedKey, plan.token);
+  const base = {
+    name: plan.name,
+    repository: plan.repository,
+    owner: plan.owner,
+    sourcePath: plan.sourcePath,
+    configPath,
+    env: plan.env,
+  };
+  if (config) {
+    if (!canRunDevcontainer(backend)) {
+      throw new DevcError(`The ${backend.kind} backend can't build devcontainer.json configs yet.`, { hint: 'Use --backend docker.' });
+    }
+    const resolved = await progress.phase(`Reading ${config}`, `Read ${config}`, () => readConfiguration(plan.sourcePath, config, ctx.signal));
+    const agentVolume = await ensureAgentVolume(ctx, progress);
+    const logFile = path.join(workspaceDir, 'build.log');
+    return progress.phase('Building and starting the dev container', `Started workspace ${plan.name}`, (update) =>
+      backend.createFromDevcontainer({
+        ...base,
+        variant: undefined,
+        folder: resolved.workspaceFolder,
+        devcontainerConfig: config,
+        agentVolume,
+        home: homeOf(resolved.configuration),
+        logFile,
+        onLog: (log: CliLog) => {
+          if (log.type === 'start' && log.text) update(log.text.split('\n')[0] ?? '');
+        },
+        signal: ctx.signal,
+        ...(plan.noCache ? { noCache: true } : {}),
+      }),
+    );
+  }
+  const variant = plan.variant ?? detectVariant(await readdir(plan.sourcePath));
+  const image = await ensureImage(ctx, variant, progress);
+  return progress.phase('Starting workspace', `Started workspace ${plan.name}`, async () => {
+    await backend.create({ ...base, image, variant, folder: `/workspaces/${plan.repoName}` });
+    await backend.start(plan.name);
+    return (await backend.find(plan.name)) ?? missing(plan.name);
+  });
+}
+
+/** The home folder the config's user will have (where devc mounts the home volume). */
+function homeOf(configuration: Record<string, unknown>): string {
+  const user = String(configuration.remoteUser ?? configuration.containerUser ?? 'root');
+  return user === 'root' || /^0(:|$)/.test(user) ? '/root' : `/home/${user.split(':')[0] ?? user}`;
+}
+
+/** The files the in-container agent reads from /etc/devc (mounted read-only). */
+async function writeAgentConfig(workspaceDir: string, authorizedKey: string, token: string | undefined): Promise<string> {
+  const dir = path.join(workspaceDir, 'config');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(path.join(dir, 'authorized_keys'), `${authorizedKey}\n`, { mode: 0o644 });
+  await writeFile(path.join(dir, 'code-server-secret'), randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    },
+  );
+  if (token) await writeFile(path.join(dir, 'github-token'), token, { mode: 0o600 });
+  else await rm(path.join(dir, 'github-token'), { force: true });
+  return dir;
+}
+
+async function pickConfig(ctx: Context, configs: string[]): Promise<string> {
+  const { pick } = await import('../ui/pick.js');
+  return pick(ctx.io, 'Which devcontainer.json:', configs);
+}
+
+function missing(name: string): never {
+  throw new DevcError(`Workspace ${name} disappeared while starting.`, { hint: 'Run `devc up` again.' });
+}
