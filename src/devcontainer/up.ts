@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { JsoncError, parseJsonc } from './jsonc.js';
 import { DevcError } from '../errors.js';
 import { runDevcontainer, type CliLog } from './cli.js';
 
@@ -9,16 +11,12 @@ export interface ReadConfigResult {
 
 /** `read-configuration`: parses and validates the config (malformed JSON fails here, before any build). */
 export async function readConfiguration(workspaceFolder: string, config: string, signal?: AbortSignal): Promise<ReadConfigResult> {
+  await checkSyntax(workspaceFolder, config);
   const { result, tail } = await runDevcontainer(
     ['read-configuration', '--workspace-folder', workspaceFolder, '--config', path.resolve(workspaceFolder, config), '--include-merged-configuration'],
     signal ? { signal } : {},
   );
-  if (result.outcome === 'error' || !result.configuration) {
-    throw new DevcError(`${config} can't be read: ${String(result.message ?? 'invalid configuration')}.`, {
-      hint: 'Fix the file (it is JSON with comments) and run `devc up` again.',
-      details: [String(result.description ?? ''), ...tail.slice(-10)].join('\n').trim(),
-    });
-  }
+  if (result.outcome === 'error' || !result.configuration) throw cliError(result, tail, 'configuration');
   const workspace = (result.workspace ?? {}) as { workspaceFolder?: string };
   return {
     configuration: result.configuration as Record<string, unknown>,
@@ -68,7 +66,7 @@ export async function devcontainerUp(options: UpOptions): Promise<UpResult> {
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (result.outcome !== 'success') throw upError(result, tail, options.logFile);
+  if (result.outcome !== 'success') throw cliError(result, tail, 'container start', options.logFile);
   return {
     containerId: String(result.containerId),
     remoteUser: String(result.remoteUser ?? 'root'),
@@ -89,27 +87,48 @@ const STEPS: [RegExp, string][] = [
   [/postCreateCommand/i, 'postCreateCommand'],
   [/postStartCommand/i, 'postStartCommand'],
   [/postAttachCommand/i, 'postAttachCommand'],
+  [/docker build|returned a non-zero code|Dockerfile/i, 'image build'],
   [/docker-compose|compose/i, 'Compose'],
   [/feature/i, 'Features'],
-  [/build|Dockerfile/i, 'image build'],
-  [/pull|manifest|not found|No such image/i, 'image pull'],
+  [/pull|manifest|not found|No such image|repository does not exist/i, 'image pull'],
 ];
 
 /** Names the step that failed, from the CLI's message and the end of its log. */
-export function failedStep(message: string, tail: string[]): string {
-  const haystack = `${message}\n${tail.slice(-8).join('\n')}`;
-  return STEPS.find(([re]) => re.test(message))?.[1] ?? STEPS.find(([re]) => re.test(haystack))?.[1] ?? 'container start';
+export function failedStep(message: string, tail: string[], fallback: string): string {
+  const haystack = `${message}\n${tail.slice(-12).join('\n')}`;
+  return STEPS.find(([re]) => re.test(message))?.[1] ?? STEPS.find(([re]) => re.test(haystack))?.[1] ?? fallback;
 }
 
-function upError(result: Record<string, unknown>, tail: string[], logFile: string): DevcError {
+/** One error for any failure of the CLI: the step, the cause in a line, the log's tail, the next step. */
+function cliError(result: Record<string, unknown>, tail: string[], fallback: string, logFile?: string): DevcError {
   const message = String(result.message ?? 'unknown error');
-  const step = failedStep(`${message} ${String(result.description ?? '')}`, tail);
-  return new DevcError(`The dev container failed at the ${step} step: ${firstLine(message)}`, {
-    hint: `The whole log is in ${logFile}.`,
-    details: tail.slice(-15).join('\n'),
+  const step = failedStep(`${message} ${String(result.description ?? '')}`, tail, fallback);
+  const log = tail.filter((l) => !/^\s+at /.test(l) && !/^\s*Error: Command failed:/.test(l));
+  const host = /(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT)\s+([\w.-]+)|lookup ([\w.-]+)[^:]*: no such host/.exec(`${message}\n${tail.join('\n')}`);
+  const unreachable = host ? (host[1] ?? host[2]) : undefined;
+  const cause = unreachable ? `can't reach ${unreachable}` : firstLine(message);
+  return new DevcError(`The dev container failed at the ${step} step: ${cause}`, {
+    hint: unreachable
+      ? `Check the network, or use an image or Feature that does not need ${unreachable}.${logFile ? ` Log: ${logFile}` : ''}`
+      : logFile
+        ? `The whole log is in ${logFile}.`
+        : 'Fix the devcontainer.json and run `devc up` again.',
+    details: log.slice(-15).join('\n'),
   });
 }
 
+/** The CLI forgives syntax errors in devcontainer.json; devc names them. */
+async function checkSyntax(workspaceFolder: string, config: string): Promise<void> {
+  const file = path.resolve(workspaceFolder, config);
+  try {
+    parseJsonc(await readFile(file, 'utf8'));
+  } catch (error) {
+    if (!(error instanceof JsoncError)) throw error;
+    throw new DevcError(`${config} is not valid JSON: ${error.message}.`, { hint: 'Fix the file (JSON with comments) and run `devc up` again.' });
+  }
+}
+
 function firstLine(text: string): string {
-  return text.split('\n')[0]?.trim() ?? text;
+  const line = text.split('\n')[0]?.trim() ?? text;
+  return line.length > 140 ? `${line.slice(0, 139)}…` : line;
 }

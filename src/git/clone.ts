@@ -14,7 +14,7 @@ export interface CloneOptions {
 }
 
 /** Clones blobless into `dest`, atomically: on any failure nothing is left behind. */
-export async function cloneRepository(options: CloneOptions): Promise<{ branch: string; commit: string }> {
+export async function cloneRepository(options: CloneOptions): Promise<void> {
   const partial = `${options.dest}.partial-${process.pid}`;
   await mkdir(path.dirname(options.dest), { recursive: true });
   const askpass = options.token ? await writeAskpass(options.token) : undefined;
@@ -49,16 +49,6 @@ export async function cloneRepository(options: CloneOptions): Promise<{ branch: 
   } finally {
     if (askpass) await rm(askpass.dir, { recursive: true, force: true });
   }
-  return describeHead(options.dest);
-}
-
-/** The checked-out branch and commit of a working tree. */
-export async function describeHead(dir: string): Promise<{ branch: string; commit: string }> {
-  const result = await execa('git', ['-C', dir, 'rev-parse', 'HEAD', '--abbrev-ref', 'HEAD'], {
-    reject: false,
-  });
-  const [commit = '', branch = ''] = String(result.stdout).split('\n');
-  return { branch: branch === 'HEAD' ? '' : branch, commit };
 }
 
 /** Git asks this script for credentials; it reads the token from a file only this user can read. */

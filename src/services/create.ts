@@ -7,6 +7,8 @@ import { DevcError } from '../errors.js';
 import type { CliLog } from '../devcontainer/cli.js';
 import { chooseConfig } from '../devcontainer/find.js';
 import { readConfiguration } from '../devcontainer/up.js';
+import { vscodeExtensions } from '../devcontainer/extensions.js';
+import { hostRequirements, unmetRequirements } from '../devcontainer/requirements.js';
 import { ensureKeyPair } from '../ssh/keys.js';
 import type { Progress } from '../ui/progress.js';
 import type { Workspace } from '../workspace/model.js';
@@ -32,6 +34,8 @@ export interface CreatePlan {
 /** Whether a backend can create workspaces from a devcontainer.json itself (Docker, through the CLI). */
 interface DevcontainerCapable {
   createFromDevcontainer(spec: Record<string, unknown>): Promise<Workspace>;
+  /** CPUs and memory the engine has, for hostRequirements warnings. */
+  capacity(): Promise<{ cpus: number; memoryBytes: number }>;
 }
 
 function canRunDevcontainer(backend: Backend): backend is Backend & DevcontainerCapable {
@@ -57,9 +61,11 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
       throw new DevcError(`The ${backend.kind} backend can't build devcontainer.json configs yet.`, { hint: 'Use --backend docker.' });
     }
     const resolved = await progress.phase(`Reading ${config}`, `Read ${config}`, () => readConfiguration(plan.sourcePath, config, ctx.signal));
+    const capacity = await backend.capacity();
+    for (const warning of unmetRequirements(hostRequirements(resolved.configuration), capacity)) ctx.io.warn(warning);
     const agentVolume = await ensureAgentVolume(ctx, progress);
     const logFile = path.join(workspaceDir, 'build.log');
-    return progress.phase('Building and starting the dev container', `Started workspace ${plan.name}`, (update) =>
+    const workspace = await progress.phase('Building and starting the dev container', `Started workspace ${plan.name}`, (update) =>
       backend.createFromDevcontainer({
         ...base,
         variant: undefined,
@@ -75,6 +81,8 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
         ...(plan.noCache ? { noCache: true } : {}),
       }),
     );
+    await installExtensions(ctx, backend, workspace, vscodeExtensions(resolved.configuration), progress);
+    return workspace;
   }
   const variant = plan.variant ?? detectVariant(await readdir(plan.sourcePath));
   const image = await ensureImage(ctx, variant, progress);
@@ -109,6 +117,19 @@ async function writeAgentConfig(workspaceDir: string, authorizedKey: string, tok
 async function pickConfig(ctx: Context, configs: string[]): Promise<string> {
   const { pick } = await import('../ui/pick.js');
   return pick(ctx.io, 'Which devcontainer.json:', configs);
+}
+
+/** Installs customizations.vscode.extensions into code-server; a warning, not a failure, when it can't. */
+async function installExtensions(ctx: Context, backend: Backend, workspace: Workspace, extensions: string[], progress: Progress): Promise<void> {
+  if (extensions.length === 0) return;
+  const script = 'cs=$(command -v code-server || echo /opt/devc/bin/code-server); for e in "$@"; do "$cs" --install-extension "$e" || exit 1; done';
+  const result = await progress.phase(`Installing ${extensions.length} editor extension(s)`, 'Installed editor extensions', () =>
+    backend.exec(workspace.name, ['timeout', '120', 'sh', '-c', script, 'install', ...extensions], { user: workspace.user }),
+  );
+  if (result.exitCode !== 0) {
+    const reason = `${result.stdout}\n${result.stderr}`.split('\n').find((l) => /error|fail|unable|ENOTFOUND|EAI_AGAIN/i.test(l))?.trim();
+    ctx.io.warn(`Couldn't install editor extensions (${extensions.join(', ')}): the marketplace may be unreachable.${reason ? ` ${reason}` : ''}`);
+  }
 }
 
 function missing(name: string): never {

@@ -1,10 +1,12 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import type { Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { DevcError, UsageError } from '../errors.js';
-import { cloneRepository, describeHead } from '../git/clone.js';
+import { cloneRepository } from '../git/clone.js';
+import { headOf } from '../git/trusted.js';
 import type { Progress } from '../ui/progress.js';
 import { withLock } from '../workspace/lock.js';
 import type { BackendKind, Workspace } from '../workspace/model.js';
@@ -70,10 +72,11 @@ async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: 
       await progress.phase(`Cloning ${ref.display}`, `Cloned ${ref.display}`, () =>
         cloneRepository({ url: ref.url, branch: ref.branch, dest: sourcePath, token, signal: ctx.signal }),
       );
+      await giveToWorkspaceUser(sourcePath);
     } else {
       sourcePath = ref.path;
     }
-    const head = await describeHead(sourcePath);
+    const head = (await headOf(sourcePath)) ?? { branch: '', commit: '' };
     const workspace = await createWorkspace(
       ctx,
       backend,
@@ -129,6 +132,16 @@ async function freeName(backend: Backend, base: string): Promise<string> {
   for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
 }
 
+/**
+ * devc run as root makes a root-owned clone, which the workspace's user (uid 1000 in dev8 images and
+ * most dev container images) could not write to. Other users' clones are theirs already, and the Dev
+ * Containers CLI maps the container user's UID to them.
+ */
+async function giveToWorkspaceUser(dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  await execa('chown', ['-R', '1000:1000', dir]);
+}
+
 /** What devc records as the repository: the clone URL, or the absolute path of a local tree. */
 function repositoryKey(ref: RepositoryRef): string {
   return ref.kind === 'remote' ? ref.url : ref.path;
@@ -145,7 +158,7 @@ function gitIdentity(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 async function commitOf(workspace: Workspace): Promise<string> {
-  return workspace.sourcePath ? (await describeHead(workspace.sourcePath)).commit : '';
+  return workspace.sourcePath ? ((await headOf(workspace.sourcePath))?.commit ?? '') : '';
 }
 
 function ownerName(): string {
