@@ -14,7 +14,7 @@ import type { Progress } from '../ui/progress.js';
 import type { Workspace } from '../workspace/model.js';
 import { detectVariant, type Variant } from '../workspace/variants.js';
 import { ensureAgentVolume } from './agent-volume.js';
-import { ensureImage } from './images.js';
+import { buildImage, ensureImage, imageRef } from './images.js';
 
 /** Everything decided before a workspace is made. */
 export interface CreatePlan {
@@ -85,7 +85,7 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
     return workspace;
   }
   const variant = plan.variant ?? detectVariant(await readdir(plan.sourcePath));
-  const image = await ensureImage(ctx, variant, progress);
+  const image = plan.noCache ? await rebuildImage(ctx, variant, progress) : await ensureImage(ctx, variant, progress);
   return progress.phase('Starting workspace', `Started workspace ${plan.name}`, async () => {
     await backend.create({ ...base, image, variant, folder: `/workspaces/${plan.repoName}` });
     await backend.start(plan.name);
@@ -130,6 +130,12 @@ async function installExtensions(ctx: Context, backend: Backend, workspace: Work
     const reason = `${result.stdout}\n${result.stderr}`.split('\n').find((l) => /error|fail|unable|ENOTFOUND|EAI_AGAIN/i.test(l))?.trim();
     ctx.io.warn(`Couldn't install editor extensions (${extensions.join(', ')}): the marketplace may be unreachable.${reason ? ` ${reason}` : ''}`);
   }
+}
+
+async function rebuildImage(ctx: Context, variant: Variant, progress: Progress): Promise<string> {
+  const ref = imageRef(variant, ctx.version, ctx.env.DEVC_REGISTRY);
+  await buildImage(ctx, variant, ref, progress, true);
+  return ref;
 }
 
 function missing(name: string): never {

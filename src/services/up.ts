@@ -64,41 +64,41 @@ async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: 
   }
   const workspaceDir = path.join(ctx.paths.workspacesDir, name);
   const token = ctx.env.GITHUB_TOKEN || ctx.env.GH_TOKEN || undefined;
+  // A clone kept from a failed rebuild holds the user's work: use it, and never delete it here.
+  const kept = ref.kind === 'remote' && (await headOf(path.join(workspaceDir, 'src', ref.name))) !== undefined;
   try {
     let sourcePath: string;
     if (ref.kind === 'remote') {
       // The folder's name becomes /workspaces/<repo> in the container, as in Codespaces.
       sourcePath = path.join(workspaceDir, 'src', ref.name);
-      await progress.phase(`Cloning ${ref.display}`, `Cloned ${ref.display}`, () =>
-        cloneRepository({ url: ref.url, branch: ref.branch, dest: sourcePath, token, signal: ctx.signal }),
-      );
-      await giveToWorkspaceUser(sourcePath);
+      if (kept) progress.note(`Using the files kept in ${sourcePath}`);
+      else {
+        await progress.phase(`Cloning ${ref.display}`, `Cloned ${ref.display}`, () =>
+          cloneRepository({ url: ref.url, branch: ref.branch, dest: sourcePath, token, signal: ctx.signal }),
+        );
+        await giveToWorkspaceUser(sourcePath);
+      }
     } else {
       sourcePath = ref.path;
     }
     const head = (await headOf(sourcePath)) ?? { branch: '', commit: '' };
-    const workspace = await createWorkspace(
-      ctx,
-      backend,
-      {
-        name,
-        sourcePath,
-        repoName: ref.name,
-        repository: { url: repositoryKey(ref), branch: head.branch || ref.branch },
-        owner: ownerName(),
-        variant: options.variant,
-        devcontainerPath: options.devcontainerPath,
-        token,
-        env: { DEVC_IDLE_TIMEOUT: String(options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS), ...gitIdentity(ctx.env) },
-      },
-      progress,
-    );
+    const workspace = await createWorkspace(ctx, backend, {
+      name,
+      sourcePath,
+      repoName: ref.name,
+      repository: { url: repositoryKey(ref), branch: head.branch || ref.branch },
+      owner: ownerName(),
+      variant: options.variant,
+      devcontainerPath: options.devcontainerPath,
+      token,
+      env: { DEVC_IDLE_TIMEOUT: String(options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS), ...gitIdentity(ctx.env) },
+    }, progress);
     await progress.phase('Waiting for SSH', 'SSH is ready', () => waitUntilReady(ctx, backend, name));
     return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
   } catch (error) {
     // Nothing half-made: the engine objects and devc's folder for this name go (a local tree is not in it).
-    await backend.remove(name).catch(() => undefined);
-    await rm(workspaceDir, { recursive: true, force: true });
+    await backend.remove(name, { keepData: kept }).catch(() => undefined);
+    if (!kept) await rm(workspaceDir, { recursive: true, force: true });
     throw error;
   }
 }

@@ -139,7 +139,7 @@ describe('devcontainer.json through @devcontainers/cli', () => {
     expect(left.stdout.trim()).toBe('');
   });
 
-  it('image config: non-root remoteUser, containerEnv and remoteEnv in SSH and exec', async () => {
+  it('image config: non-root remoteUser, containerEnv and remoteEnv in SSH and exec; rebuild keeps files', async () => {
     const run = await devc(['up', `github/acme/${prefix}-image`, '--json'], env);
     expect(run.exitCode, run.stderr).toBe(0);
     const { name } = json<{ name: string }>(run);
@@ -147,6 +147,15 @@ describe('devcontainer.json through @devcontainers/cli', () => {
     expect(shell.stdout).toBe('app 1000 container-env-value remote-env-value\n');
     const exec = await devc(['exec', '-w', name, '--', 'sh', '-c', 'echo "$(id -un) $FROM_CONTAINER_ENV"'], env);
     expect(exec.stdout).toBe('app container-env-value\n');
+
+    // rebuild: the container is made again from the changed config; source and home are kept.
+    expect((await ssh(name, 'echo kept > ~/home-file && echo kept > source-file')).exitCode).toBe(0);
+    const config = path.join(env.DEVC_HOME!, 'workspaces', name, 'src', `${prefix}-image`, '.devcontainer.json');
+    await writeFile(config, JSON.stringify({ image: userImage, remoteUser: 'app', containerEnv: { FROM_CONTAINER_ENV: 'rebuilt' } }));
+    const rebuilt = await devc(['rebuild', '-w', name], env);
+    expect(rebuilt.exitCode, rebuilt.stderr).toBe(0);
+    expect((await ssh(name, 'echo $FROM_CONTAINER_ENV; cat ~/home-file source-file')).stdout).toBe('rebuilt\nkept\nkept\n');
+    expect(await workspaceContainers(name)).toEqual([name]);
   });
 
   it('two configs: CI without --devcontainer-path lists them; with it, that one runs', async () => {

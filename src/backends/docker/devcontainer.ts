@@ -34,12 +34,14 @@ export async function createWithDevcontainerCli(spec: DevcontainerSpec): Promise
     [Label.source]: spec.sourcePath,
     [Label.folder]: spec.folder,
     [Label.createdAt]: new Date().toISOString(),
+    [Label.config]: spec.devcontainerConfig,
     [INJECTED_LABEL]: 'injected',
   };
   const mounts = [
-    `type=volume,source=${spec.homeVolume},target=${spec.home}`,
-    `type=volume,source=${spec.sharedVolume},target=/shared`,
-    `type=volume,source=${spec.agentVolume},target=/opt/devc`,
+    // external: with Compose, the volumes are devc's, not scoped to the Compose project.
+    `type=volume,source=${spec.homeVolume},target=${spec.home},external=true`,
+    `type=volume,source=${spec.sharedVolume},target=/shared,external=true`,
+    `type=volume,source=${spec.agentVolume},target=/opt/devc,external=true`,
     `type=bind,source=${spec.configPath},target=${AGENT_CONFIG_DIR}`,
   ];
   const result = await devcontainerUp({
