@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CancelledError, DevcError } from '../errors.js';
+import { CancelledError } from '../errors.js';
 
 /** One log record of `--log-format json` (src/spec-utils/log.ts in @devcontainers/cli). */
 export interface CliLog {
@@ -81,6 +81,7 @@ function textOf(record: CliLog): string {
   if (record.type === 'start' && record.text) return `▶ ${record.text}`;
   if (record.type === 'stop') return '';
   if (record.type === 'progress') return record.name ? `${record.name} ${record.status ?? ''}`.trim() : '';
+  // eslint-disable-next-line no-control-regex -- the CLI's logs carry terminal colours
   return (record.text ?? '').replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').trimEnd();
 }
 

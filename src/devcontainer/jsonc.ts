@@ -36,7 +36,7 @@ function stripComments(text: string): string {
       for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
       out += text.slice(start, i + 1);
     } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') (out += ' '), i++;
+      for (; i < text.length && text[i] !== '\n'; i++) out += ' ';
       out += text[i] ?? '';
     } else if (c === '/' && text[i + 1] === '*') {
       const end = text.indexOf('*/', i + 2);

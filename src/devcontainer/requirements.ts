@@ -10,7 +10,8 @@ const UNITS: Record<string, number> = { '': 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e
 /** Parses "8gb", "512mb" into bytes (the spec's units are powers of 1000). */
 export function parseSize(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(kb|mb|gb|tb)?\s*$/i.exec(String(value ?? ''));
+  if (typeof value !== 'string') return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(kb|mb|gb|tb)?\s*$/i.exec(value);
   if (!match) return undefined;
   return Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1);
 }

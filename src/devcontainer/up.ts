@@ -9,18 +9,29 @@ export interface ReadConfigResult {
   workspaceFolder: string;
 }
 
-/** `read-configuration`: parses and validates the config (malformed JSON fails here, before any build). */
-export async function readConfiguration(workspaceFolder: string, config: string, signal?: AbortSignal): Promise<ReadConfigResult> {
-  await checkSyntax(workspaceFolder, config);
-  const { result, tail } = await runDevcontainer(
-    ['read-configuration', '--workspace-folder', workspaceFolder, '--config', path.resolve(workspaceFolder, config), '--include-merged-configuration'],
-    signal ? { signal } : {},
-  );
-  if (result.outcome === 'error' || !result.configuration) throw cliError(result, tail, 'configuration');
-  const workspace = (result.workspace ?? {}) as { workspaceFolder?: string };
+/**
+ * Reads the config devc needs before building (where the source goes, whose home, hostRequirements,
+ * extensions). Strict about syntax, which the CLI is not. The merged configuration (image metadata,
+ * Features) comes from `devcontainer up --include-merged-configuration` itself, which saves a CLI start.
+ */
+export async function readConfiguration(workspaceFolder: string, config: string): Promise<ReadConfigResult> {
+  const file = path.resolve(workspaceFolder, config);
+  let configuration: unknown;
+  try {
+    configuration = parseJsonc(await readFile(file, 'utf8'));
+  } catch (error) {
+    if (!(error instanceof JsoncError)) throw error;
+    throw new DevcError(`${config} is not valid JSON: ${error.message}.`, { hint: 'Fix the file (JSON with comments) and run `devc up` again.' });
+  }
+  if (!configuration || typeof configuration !== 'object' || Array.isArray(configuration)) {
+    throw new DevcError(`${config} is not a devcontainer.json: it holds no JSON object.`, { hint: 'Fix the file and run `devc up` again.' });
+  }
+  const record = configuration as Record<string, unknown>;
+  const basename = path.basename(workspaceFolder);
+  const folder = typeof record.workspaceFolder === 'string' ? record.workspaceFolder : `/workspaces/${basename}`;
   return {
-    configuration: result.configuration as Record<string, unknown>,
-    workspaceFolder: workspace.workspaceFolder ?? '/workspaces',
+    configuration: record,
+    workspaceFolder: folder.replace(/\$\{localWorkspaceFolderBasename\}/g, basename).replace(/\$\{localWorkspaceFolder\}/g, workspaceFolder),
   };
 }
 
@@ -69,8 +80,8 @@ export async function devcontainerUp(options: UpOptions): Promise<UpResult> {
   if (result.outcome !== 'success') throw cliError(result, tail, 'container start', options.logFile);
   return {
     containerId: String(result.containerId),
-    remoteUser: String(result.remoteUser ?? 'root'),
-    remoteWorkspaceFolder: String(result.remoteWorkspaceFolder ?? '/workspaces'),
+    remoteUser: str(result.remoteUser, 'root'),
+    remoteWorkspaceFolder: str(result.remoteWorkspaceFolder, '/workspaces'),
     merged: (result.mergedConfiguration ?? {}) as Record<string, unknown>,
   };
 }
@@ -101,8 +112,8 @@ export function failedStep(message: string, tail: string[], fallback: string): s
 
 /** One error for any failure of the CLI: the step, the cause in a line, the log's tail, the next step. */
 function cliError(result: Record<string, unknown>, tail: string[], fallback: string, logFile?: string): DevcError {
-  const message = String(result.message ?? 'unknown error');
-  const step = failedStep(`${message} ${String(result.description ?? '')}`, tail, fallback);
+  const message = str(result.message, 'unknown error');
+  const step = failedStep(`${message} ${str(result.description, '')}`, tail, fallback);
   const log = tail.filter((l) => !/^\s+at /.test(l) && !/^\s*Error: Command failed:/.test(l));
   const host = /(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT)\s+([\w.-]+)|lookup ([\w.-]+)[^:]*: no such host/.exec(`${message}\n${tail.join('\n')}`);
   const unreachable = host ? (host[1] ?? host[2]) : undefined;
@@ -117,18 +128,12 @@ function cliError(result: Record<string, unknown>, tail: string[], fallback: str
   });
 }
 
-/** The CLI forgives syntax errors in devcontainer.json; devc names them. */
-async function checkSyntax(workspaceFolder: string, config: string): Promise<void> {
-  const file = path.resolve(workspaceFolder, config);
-  try {
-    parseJsonc(await readFile(file, 'utf8'));
-  } catch (error) {
-    if (!(error instanceof JsoncError)) throw error;
-    throw new DevcError(`${config} is not valid JSON: ${error.message}.`, { hint: 'Fix the file (JSON with comments) and run `devc up` again.' });
-  }
-}
-
 function firstLine(text: string): string {
   const line = text.split('\n')[0]?.trim() ?? text;
   return line.length > 140 ? `${line.slice(0, 139)}…` : line;
+}
+
+/** A string field of the CLI's JSON, or the fallback. */
+function str(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
 }

@@ -60,7 +60,7 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
     if (!canRunDevcontainer(backend)) {
       throw new DevcError(`The ${backend.kind} backend can't build devcontainer.json configs yet.`, { hint: 'Use --backend docker.' });
     }
-    const resolved = await progress.phase(`Reading ${config}`, `Read ${config}`, () => readConfiguration(plan.sourcePath, config, ctx.signal));
+    const resolved = await progress.phase(`Reading ${config}`, `Read ${config}`, () => readConfiguration(plan.sourcePath, config));
     const capacity = await backend.capacity();
     for (const warning of unmetRequirements(hostRequirements(resolved.configuration), capacity)) ctx.io.warn(warning);
     const agentVolume = await ensureAgentVolume(ctx, progress);
@@ -95,7 +95,8 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
 
 /** The home folder the config's user will have (where devc mounts the home volume). */
 function homeOf(configuration: Record<string, unknown>): string {
-  const user = String(configuration.remoteUser ?? configuration.containerUser ?? 'root');
+  const named = [configuration.remoteUser, configuration.containerUser].find((u): u is string => typeof u === 'string');
+  const user = named ?? 'root';
   return user === 'root' || /^0(:|$)/.test(user) ? '/root' : `/home/${user.split(':')[0] ?? user}`;
 }
 

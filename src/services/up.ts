@@ -43,8 +43,8 @@ export async function up(ctx: Context, options: UpOptions, progress: Progress): 
       hint: 'Use up to 40 lowercase letters, digits and dashes, starting with a letter or digit.',
     });
   }
+  // No separate engine check: the first engine call says "can't reach" itself, and a resume stays quick.
   const backend = await ctx.backend(options.backend);
-  await backend.check();
   const repository = repositoryKey(ref);
 
   return withLock(ctx.paths.locksDir, `up-${repository}@${ref.branch ?? ''}`, async () => {
