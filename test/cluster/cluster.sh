@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # devc test cluster: a real single-node Kubernetes built from the Go module proxy.
-# Usage: test/cluster/cluster.sh build|up|down|status   (run as root)
+# Usage: test/cluster/cluster.sh build|up|down|status|run [--] CMD...   (run as root)
+#   build   build (or reuse) etcd + Kubernetes binaries in ~/.cache/devc-k8s/<version>; safe to run concurrently
+#   up      build if needed, start everything, wait for a Ready node; stdout ends with
+#           `export KUBECONFIG=...` and `export DEVC_REGISTRY=...` (all else goes to stderr)
+#   down    stop exactly the processes `up` started and remove the node's mounts, network and cluster state
+#   status  which daemons run (stderr) + the two export lines; exit 3 if any daemon is stopped
+#   run     up, run CMD with KUBECONFIG/DEVC_REGISTRY/DEVC_NODE_IP set, then down (if it was not up before)
 # See docs/test-cluster.md.
 set -euo pipefail
 
@@ -8,13 +14,12 @@ K8S_VERSION="${DEVC_K8S_VERSION:-1.34.4}"
 ETCD_VERSION="${DEVC_ETCD_VERSION:-3.5.35}"
 REGISTRY_PORT="${DEVC_REGISTRY_PORT:-5001}"
 CACHE_ROOT="${DEVC_K8S_CACHE:-$HOME/.cache/devc-k8s}"
-CACHE="$CACHE_ROOT/$K8S_VERSION-etcd$ETCD_VERSION"
+CACHE="$CACHE_ROOT/$K8S_VERSION-etcd$ETCD_VERSION${DEVC_KUBELET_CGO:+-cgo-kubelet}"
 BIN="$CACHE/bin"
 STATE="${DEVC_CLUSTER_STATE:-/var/lib/devc-cluster}"
 RUN="${DEVC_CLUSTER_RUN:-/run/devc-cluster}"
 NODE_NAME="devc-node"
 NODE_IP="${DEVC_NODE_IP:-10.213.0.1}"
-NODE_PEER_IP="${NODE_IP%.*}.2"
 VETH_HOST="devcnode0"
 VETH_PEER="devcnode1"
 POD_CIDR="${DEVC_POD_CIDR:-10.214.0.0/24}"
@@ -29,6 +34,12 @@ KUBECONFIG_OUT="$STATE/kubeconfig"
 PAUSE_IMAGE="registry.k8s.io/pause:3.10.1"
 CTR_SOCK="$RUN/containerd/containerd.sock"
 DAEMONS="containerd registry etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+# ports chosen by the running cluster's `up` win over the defaults (a busy default port moves up by one
+# unless the DEVC_*_PORT variable was set explicitly)
+if [ -f "$STATE/ports.env" ]; then
+  # shellcheck disable=SC1091
+  . "$STATE/ports.env"
+fi
 export PATH="/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 log() { printf '[cluster %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -50,11 +61,11 @@ do_build_locked() {
     log "building etcd v$ETCD_VERSION (log: $CACHE/build.log)"
     mkdir -p "$CACHE/etcdbuild"
     ( cd "$CACHE/etcdbuild"
-      [ -f go.mod ] || "${GO_ENV[@]}" go mod init local.test/etcdbuild
+      [ -f go.mod ] || "${GO_ENV[@]}" go mod init local.test/etcdbuild || exit 1
       printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > main.go
-      "${GO_ENV[@]}" go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
-      "${GO_ENV[@]}" go mod tidy
-      "${GO_ENV[@]}" CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/etcd.tmp" .
+      "${GO_ENV[@]}" go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" || exit 1
+      "${GO_ENV[@]}" go mod tidy || exit 1
+      time "${GO_ENV[@]}" CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/etcd.tmp" . || exit 1
       mv "$BIN/etcd.tmp" "$BIN/etcd" ) >>"$CACHE/build.log" 2>&1 || die "etcd build failed, see $CACHE/build.log"
   fi
   local missing="" b
@@ -64,31 +75,36 @@ do_build_locked() {
     mkdir -p "$CACHE/k8sbuild"
     ( cd "$CACHE/k8sbuild"
       set -x
-      [ -f go.mod ] || "${GO_ENV[@]}" go mod init local.test/k8sbuild
+      [ -f go.mod ] || "${GO_ENV[@]}" go mod init local.test/k8sbuild || exit 1
       local gomod staging
       gomod=$("${GO_ENV[@]}" go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
       [ -f "$gomod" ] || { echo "no go.mod for k8s.io/kubernetes@v$K8S_VERSION"; exit 1; }
       staging=$(sed -n 's|^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\) => \./staging/.*|\1|p' "$gomod")
       [ -n "$staging" ] || { echo "no staging replaces parsed from $gomod"; exit 1; }
-      for m in $staging; do "${GO_ENV[@]}" go mod edit -replace="$m=$m@v0.${K8S_VERSION#1.}"; done
-      "${GO_ENV[@]}" go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION" -go=1.24.0
+      for m in $staging; do "${GO_ENV[@]}" go mod edit -replace="$m=$m@v0.${K8S_VERSION#1.}" || exit 1; done
+      "${GO_ENV[@]}" go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION" -go=1.24.0 || exit 1
       printf '//go:build tools\n\npackage tools\n\nimport (\n' > tools.go
       for b in $k8s_binaries; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$b" >> tools.go; done
       printf ')\n' >> tools.go
-      "${GO_ENV[@]}" go mod tidy
+      "${GO_ENV[@]}" go mod tidy || exit 1
       local V=k8s.io/component-base/version C=k8s.io/client-go/pkg/version minor LD="-s -w" p
       minor=${K8S_VERSION#1.}; minor=${minor%%.*}
       for p in $V $C; do LD="$LD -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.gitCommit=0000000000000000000000000000000000000000 -X $p.buildDate=1970-01-01T00:00:00Z"; done
       mkdir -p out
       local static="" cgo=""
-      for b in $missing; do if [ "$b" = kubelet ]; then cgo="$cgo k8s.io/kubernetes/cmd/$b"; else static="$static k8s.io/kubernetes/cmd/$b"; fi; done
+      # upstream links kubelet with cgo; a static kubelet works here too and shares every compiled
+      # package with the other binaries (cgo changes the build of net/os/user and all that import them),
+      # which saves ~4 of ~11 cold minutes. DEVC_KUBELET_CGO=1 builds it the upstream way.
+      for b in $missing; do
+        if [ "$b" = kubelet ] && [ -n "${DEVC_KUBELET_CGO:-}" ]; then cgo="$cgo k8s.io/kubernetes/cmd/$b"; else static="$static k8s.io/kubernetes/cmd/$b"; fi
+      done
       if [ -n "$static" ]; then
-        time "${GO_ENV[@]}" CGO_ENABLED=0 go build -trimpath -tags selinux,notest -ldflags "$LD" -o out/ $static
+        time "${GO_ENV[@]}" CGO_ENABLED=0 go build -trimpath -tags selinux,notest -ldflags "$LD" -o out/ $static || exit 1
       fi
       if [ -n "$cgo" ]; then
-        time "${GO_ENV[@]}" CGO_ENABLED=1 go build -trimpath -tags selinux,notest -ldflags "$LD" -o out/ $cgo
+        time "${GO_ENV[@]}" CGO_ENABLED=1 go build -trimpath -tags selinux,notest -ldflags "$LD" -o out/ $cgo || exit 1
       fi
-      for b in $missing; do mv "out/$b" "$BIN/$b"; done ) >>"$CACHE/build.log" 2>&1 || die "Kubernetes build failed, see $CACHE/build.log"
+      for b in $missing; do mv "out/$b" "$BIN/$b" || exit 1; done ) >>"$CACHE/build.log" 2>&1 || die "Kubernetes build failed, see $CACHE/build.log"
   fi
 }
 
@@ -96,8 +112,8 @@ cmd_build() {
   mkdir -p "$CACHE"
   if binaries_ready; then log "binaries cached in $BIN"; return 0; fi
   exec 9>"$CACHE/build.lock"
-  log "waiting for build lock $CACHE/build.lock"
-  flock 9
+  log "waiting for build lock $CACHE/build.lock (another build may be running)"
+  flock -w "${DEVC_BUILD_LOCK_TIMEOUT:-3600}" 9 || die "build lock not released in ${DEVC_BUILD_LOCK_TIMEOUT:-3600}s"
   if binaries_ready; then log "binaries cached in $BIN"; flock -u 9; exec 9>&-; return 0; fi
   local t0=$SECONDS
   echo "=== build started $(date -u +%FT%TZ) k8s v$K8S_VERSION etcd v$ETCD_VERSION" >>"$CACHE/build.log"
@@ -168,12 +184,30 @@ wait_for() { # description timeout-seconds command...
   local what=$1 t=$2; shift 2
   local end=$((SECONDS + t))
   until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $end ] || return 1
+    [ $SECONDS -lt $end ] || { log "timed out after ${t}s waiting for $what"; return 1; }
     sleep 0.5
   done
 }
 kc() { timeout 60 "$BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
 ctr_() { timeout 60 ctr -a "$CTR_SOCK" -n k8s.io "$@"; }
+
+port_free() { ! ss -ltnH "( sport = :$1 )" 2>/dev/null | grep -q .; }
+pick_port() { # VAR default explicit-setting
+  local var=$1 p=$2 explicit=$3 last=$(($2 + 99))
+  if [ -n "$explicit" ]; then port_free "$p" || die "port $p (\$$var) is in use"; printf -v "$var" %s "$p"; return 0; fi
+  while ! port_free "$p"; do p=$((p + 1)); [ $p -le $last ] || die "no free port in $2..$last for $var"; done
+  [ "$p" = "$2" ] || log "port $2 is busy: using $p for $var"
+  printf -v "$var" %s "$p"
+}
+choose_ports() {
+  pick_port REGISTRY_PORT "${DEVC_REGISTRY_PORT:-5001}" "${DEVC_REGISTRY_PORT:-}"
+  pick_port APISERVER_PORT "${DEVC_APISERVER_PORT:-6443}" "${DEVC_APISERVER_PORT:-}"
+  pick_port ETCD_PORT "${DEVC_ETCD_PORT:-2479}" "${DEVC_ETCD_PORT:-}"
+  [ "$ETCD_PEER_PORT" != "$ETCD_PORT" ] || ETCD_PEER_PORT=$((ETCD_PORT + 1))
+  pick_port ETCD_PEER_PORT "$ETCD_PEER_PORT" "${DEVC_ETCD_PEER_PORT:-}"
+  printf 'REGISTRY_PORT=%s\nAPISERVER_PORT=%s\nETCD_PORT=%s\nETCD_PEER_PORT=%s\n' \
+    "$REGISTRY_PORT" "$APISERVER_PORT" "$ETCD_PORT" "$ETCD_PEER_PORT" > "$STATE/ports.env"
+}
 
 # ------------------------------------------------------------- network -----
 setup_network() {
@@ -190,8 +224,8 @@ setup_network() {
   # and it must answer: connect to a throwaway listener on it
   local port=$((20000 + RANDOM % 20000))
   timeout 5 socat -u "TCP-LISTEN:$port,bind=$NODE_IP,reuseaddr" - >/dev/null 2>&1 & local sp=$!
-  local ok="" i
-  for i in $(seq 1 20); do
+  local ok=""
+  for _ in $(seq 1 20); do
     if timeout 2 bash -c "exec 3<>/dev/tcp/$NODE_IP/$port" 2>/dev/null; then ok=1; break; fi
     sleep 0.1
   done
@@ -210,7 +244,7 @@ iptables_cleanup() {
     command -v $ipt >/dev/null || continue
     for t in filter nat mangle; do
       # rules in any chain that jump to CNI-/KUBE- chains or carry our comment
-      $ipt -t $t -S 2>/dev/null | grep -E '^-A .*(-j (CNI-|KUBE-)|devc-cluster|\\"'"$CNI_NET"'\\")' | while IFS= read -r line; do
+      { $ipt -t $t -S 2>/dev/null | grep -E '^-A .*(-j (CNI-|KUBE-)|devc-cluster|\\"'"$CNI_NET"'\\")' || true; } | while IFS= read -r line; do
         eval "$ipt -t $t -D ${line#-A }" 2>/dev/null || true
       done
       for chain in $($ipt -t $t -S 2>/dev/null | awk '/^-N (CNI-|KUBE-)/{print $2}'); do $ipt -t $t -F "$chain" 2>/dev/null || true; done
@@ -313,6 +347,7 @@ TOML
   # the local registry over plain HTTP; docker.io and registry.k8s.io are served from it too,
   # so a pull of an image nobody pushed fails here instead of leaving the machine
   local h
+  rm -rf "$STATE/containerd/certs.d"
   for h in "127.0.0.1:$REGISTRY_PORT" "localhost:$REGISTRY_PORT" docker.io registry.k8s.io; do
     mkdir -p "$STATE/containerd/certs.d/$h"
     printf 'server = "http://127.0.0.1:%s"\n\n[host."http://127.0.0.1:%s"]\n  capabilities = ["pull", "resolve"]\n' \
@@ -349,7 +384,7 @@ address: $NODE_IP
 port: 10250
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
-healthzPort: 10248
+healthzPort: 0
 cgroupDriver: cgroupfs
 failSwapOn: false
 failCgroupV1: false
@@ -443,9 +478,15 @@ cmd_up() {
     wait_ready; write_env_file; print_exports; return 0
   fi
   if any_running; then log "cluster partly running: stopping it first"; cmd_down_inner; fi
+  local f
+  for f in "$STATE"/logs/*.log; do [ -f "$f" ] && mv -f "$f" "$f.prev"; done
+  rm -f "$STATE/ports.env"
+  REGISTRY_PORT="${DEVC_REGISTRY_PORT:-5001}" APISERVER_PORT="${DEVC_APISERVER_PORT:-6443}"
+  ETCD_PORT="${DEVC_ETCD_PORT:-2479}" ETCD_PEER_PORT="${DEVC_ETCD_PEER_PORT:-2480}"
   ensure_packages
   cmd_build
   setup_network
+  choose_ports
   make_pki
   write_configs
   local P="$STATE/pki" E="$STATE/etc"
@@ -481,10 +522,10 @@ cmd_up() {
     --authorization-kubeconfig="$E/controller-manager.kubeconfig" --bind-address=127.0.0.1 --leader-elect=false \
     --use-service-account-credentials=true --service-account-private-key-file="$P/sa.key" \
     --root-ca-file="$P/ca.crt" --cluster-signing-cert-file="$P/ca.crt" --cluster-signing-key-file="$P/ca.key" \
-    --enable-hostpath-provisioner=true --profiling=false --v=1
+    --enable-hostpath-provisioner=true --profiling=false --secure-port=0 --v=1
   start_daemon kube-scheduler "$BIN/kube-scheduler" \
     --kubeconfig="$E/scheduler.kubeconfig" --authentication-kubeconfig="$E/scheduler.kubeconfig" \
-    --authorization-kubeconfig="$E/scheduler.kubeconfig" --bind-address=127.0.0.1 --leader-elect=false --profiling=false --v=1
+    --authorization-kubeconfig="$E/scheduler.kubeconfig" --bind-address=127.0.0.1 --leader-elect=false --profiling=false --secure-port=0 --v=1
   mkdir -p "$STATE/kubelet"
   start_daemon kubelet "$BIN/kubelet" --config="$E/kubelet.yaml" --kubeconfig="$E/kubelet.kubeconfig" \
     --root-dir="$STATE/kubelet" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --v=2
@@ -508,8 +549,8 @@ SC
 }
 
 umount_under() { # umount every mount point below the given dirs, deepest first, repeatedly (stacked mounts)
-  local i mp
-  for i in 1 2 3 4 5; do
+  local mp
+  for _ in 1 2 3 4 5; do
     mp=$(awk '{print $5}' /proc/self/mountinfo | while read -r m; do
            for d in "$@"; do case "$m" in "$d"|"$d"/*) echo "$m";; esac; done; done | awk '{print length, $0}' | sort -rn | cut -d' ' -f2-)
     [ -z "$mp" ] && return 0
@@ -551,7 +592,12 @@ cmd_down_inner() {
   ip link del "$CNI_BRIDGE" 2>/dev/null || true
   ip link del "$VETH_HOST" 2>/dev/null || true
   iptables_cleanup
-  rm -rf "$STATE/etcd" "$STATE/kubelet" "$STATE/cni/networks" "$STATE/pod-logs" "$RUN" /tmp/hostpath_pv "$STATE/cluster.env"
+  # the (now empty) pod cgroups kubelet made under each v1 controller
+  local cg
+  for cg in /sys/fs/cgroup/*/kubepods; do
+    [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+  rm -rf "$STATE/etcd" "$STATE/kubelet" "$STATE/cni/networks" "$STATE/pod-logs" "$RUN" /tmp/hostpath_pv "$STATE/cluster.env" "$STATE/ports.env"
   find /var/log/containers -maxdepth 1 -type l -lname "$STATE/*" -delete 2>/dev/null || true
 }
 
@@ -576,11 +622,26 @@ cmd_status() {
   return $rc
 }
 
+# run CMD...: up, run CMD with the cluster's environment, then down (unless the cluster was already up)
+cmd_run() {
+  need_root
+  local was_up="" rc=0
+  all_running && was_up=1
+  local exports; exports=$(cmd_up) || { cmd_down_inner || true; die "cluster did not come up"; }
+  eval "$exports"
+  # shellcheck disable=SC1091
+  . "$STATE/cluster.env"
+  "$@" || rc=$?
+  if [ -z "$was_up" ]; then ( cmd_down ) || { [ "$rc" -ne 0 ] || rc=1; }; else log "cluster was already up before: leaving it running"; fi
+  return $rc
+}
+
 # ---------------------------------------------------------------- main -----
 case "${1:-}" in
   build) mkdir -p "$STATE/logs" 2>/dev/null || true; cmd_build ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 build|up|down|status" >&2; exit 2 ;;
+  run) shift; [ "${1:-}" = -- ] && shift; [ $# -gt 0 ] || die "usage: $0 run [--] CMD..."; cmd_run "$@" ;;
+  *) echo "usage: $0 build|up|down|status|run [--] CMD..." >&2; exit 2 ;;
 esac

@@ -171,7 +171,7 @@ export class Collect extends Writable {
 }
 
 /** The part of the `ws` WebSocket used here (its type isn't resolvable from this package). */
-interface WsLike {
+export interface WsLike {
   close(): void;
   on(event: 'close', cb: () => void): void;
   on(event: 'error', cb: (e: Error) => void): void;
