@@ -13,7 +13,10 @@ import { ensureKeyPair } from '../ssh/keys.js';
 import type { Progress } from '../ui/progress.js';
 import type { Workspace } from '../workspace/model.js';
 import { detectVariant, type Variant } from '../workspace/variants.js';
+import type { PortsConfig } from '../ports/config.js';
+import { writePortsConfig } from '../ports/files.js';
 import { ensureAgentVolume } from './agent-volume.js';
+import { refreshSshConfig } from './config-ssh.js';
 import { buildImage, ensureImage, imageRef } from './images.js';
 
 /** Everything decided before a workspace is made. */
@@ -81,7 +84,10 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
         ...(plan.noCache ? { noCache: true } : {}),
       }),
     );
+    await writePortsConfig(ctx.paths, plan.name, portsOf(resolved.configuration));
     await installExtensions(ctx, backend, workspace, vscodeExtensions(resolved.configuration), progress);
+    // ~/.ssh/config's *.devc entry names each workspace's user when it isn't dev.
+    if (workspace.user !== 'dev') await refreshSshConfig(ctx);
     return workspace;
   }
   const variant = plan.variant ?? detectVariant(await readdir(plan.sourcePath));
@@ -91,6 +97,12 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
     await backend.start(plan.name);
     return (await backend.find(plan.name)) ?? missing(plan.name);
   });
+}
+
+/** What the forwarder reads from devcontainer.json: its own field names, kept as they are. */
+function portsOf(configuration: Record<string, unknown>): PortsConfig {
+  const pick = (key: string): Record<string, unknown> => (key in configuration ? { [key]: configuration[key] } : {});
+  return { ...pick('forwardPorts'), ...pick('portsAttributes'), ...pick('otherPortsAttributes') } as PortsConfig;
 }
 
 /** The home folder the config's user will have (where devc mounts the home volume). */

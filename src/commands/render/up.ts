@@ -1,5 +1,6 @@
 import type { Backend } from '../../backends/backend.js';
 import type { IO } from '../../io.js';
+import type { PortStatus } from '../../ports/files.js';
 import type { UpResult } from '../../services/up.js';
 import { hostAlias } from '../../ssh/known-hosts.js';
 
@@ -18,7 +19,7 @@ export interface UpJson {
   createdAt: string;
 }
 
-export async function upJson(backend: Backend, result: UpResult): Promise<UpJson> {
+export async function upJson(backend: Backend, result: UpResult, ports: PortStatus[] = []): Promise<UpJson> {
   const w = result.workspace;
   const codeServer = await backend.endpoint(w.name, 8080).catch(() => undefined);
   return {
@@ -31,7 +32,11 @@ export async function upJson(backend: Backend, result: UpResult): Promise<UpJson
     variant: w.variant ?? null,
     ssh: { host: hostAlias(w.name), user: 'dev', command: `devc ssh -w ${w.name}` },
     codeServer: { url: codeServer ? `http://${codeServer.host}:${codeServer.port}/` : null },
-    ports: [],
+    ports: ports.flatMap((p) =>
+      p.local !== null && p.url !== null
+        ? [{ remote: p.remote, local: p.local, url: p.url, label: p.label }]
+        : [],
+    ),
     createdAt: w.createdAt,
   };
 }
@@ -44,4 +49,15 @@ export function renderUp(io: IO, json: UpJson, created: boolean): void {
   io.out(json.name);
   io.err(`  Shell:  devc ssh -w ${json.name}`);
   io.err(`  Run:    devc exec -w ${json.name} -- CMD`);
+  io.err(`  Editor: devc code --web -w ${json.name}`);
+  for (const p of json.ports) io.err(`  Port:   ${p.remote} → ${p.url}${p.label ? ` (${p.label})` : ''}`);
+}
+
+/** Says which ports moved to another local port, or could not be forwarded (stderr). */
+export function renderPortNotes(io: IO, ports: PortStatus[]): void {
+  for (const p of ports) {
+    if (p.state === 'failed')
+      io.err(io.paint('red', `✗ Port ${p.remote} is not forwarded: ${p.message ?? 'failed'}.`));
+    else if (p.message) io.warn(`Port ${p.remote}: ${p.message}.`);
+  }
 }

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The port forwarder against the paths it competes with, side by side in one run, on one workspace:
+#   throughput of one stream: forwarder vs raw loopback (target ≥ 0.25×), vs `ssh -L`, and vs Docker's
+#   own published-port proxy (docker-proxy, a separate container from the same image);
+#   added latency per connection (connect, 1-byte echo, close): forwarder vs dialling the
+#   container directly (target ≤ +1 ms p50).
+# Prints table rows like the other benchmarks. Needs the Docker engine and dev8-base.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+MIB="${BENCH_MIB:-512}"
+RUNS="${BENCH_RUNS:-3}"
+CONNS="${BENCH_CONNS:-300}"
+
+work="$(mktemp -d)"
+export DEVC_HOME="$work/home" CI=1
+name="benchfwd$$"
+ssh_pid=""
+host_pids=()
+cleanup() {
+  [ -n "$ssh_pid" ] && kill "$ssh_pid" 2>/dev/null || true
+  for p in "${host_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  ./bin/devc delete -w "$name" --force >/dev/null 2>&1 || true
+  docker rm -f "devc-bench-proxy-$$" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# One perl server, two modes: `sink` reads to EOF then closes; `echo` answers one read and closes.
+cat >"$work/server.pl" <<'PERL'
+use strict; use warnings; use IO::Socket::INET;
+my ($mode, $port, $addr) = (@ARGV, '0.0.0.0');
+my $s = IO::Socket::INET->new(LocalAddr => $addr, LocalPort => $port, Listen => 128, ReuseAddr => 1) or die "listen: $!";
+while (my $c = $s->accept) {
+  setsockopt($c, 6, 1, 1); # TCP_NODELAY
+  my $buf;
+  if ($mode eq 'sink') { while (sysread($c, $buf, 1 << 20)) {} }
+  else { sysread($c, $buf, 64); syswrite($c, $buf); }
+  close $c;
+}
+PERL
+
+# The client: one stream of MIB mebibytes (MB/s), or CONNS sequential echo connections (p50 ms).
+cat >"$work/client.mjs" <<'JS'
+import net from 'node:net';
+const [mode, port, n, host = '127.0.0.1'] = process.argv.slice(2);
+const once = (f) => new Promise(f);
+if (mode === 'stream') {
+  const chunk = Buffer.alloc(1 << 20);
+  const start = process.hrtime.bigint();
+  const s = net.connect({ host, port: Number(port) });
+  await once((r) => s.once('connect', r));
+  for (let i = 0; i < Number(n); i++) if (!s.write(chunk)) await once((r) => s.once('drain', r));
+  s.end();
+  s.resume();
+  await once((r) => s.once('close', r));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(((Number(n) * 1.048576) / seconds).toFixed(0));
+} else {
+  const times = [];
+  for (let i = 0; i < Number(n); i++) {
+    const start = process.hrtime.bigint();
+    const s = net.connect({ host, port: Number(port), noDelay: true });
+    s.on('connect', () => s.write('x'));
+    await once((r) => s.once('data', r));
+    s.destroy();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  console.log(times[Math.floor(times.length / 2)].toFixed(3));
+}
+JS
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+throughput() { for _ in $(seq "$RUNS"); do node "$work/client.mjs" stream "$1" "$MIB" "${2:-127.0.0.1}"; done | median; }
+latency() { node "$work/client.mjs" echo "$1" 20 "${2:-127.0.0.1}" >/dev/null; node "$work/client.mjs" echo "$1" "$CONNS" "${2:-127.0.0.1}"; }
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing on $1:$2" >&2; return 1; }
+
+# The workspace, with a sink and an echo server inside.
+git -C "$work" init -q -b main repo && cp "$work/server.pl" "$work/repo/" \
+  && git -C "$work/repo" add -A && git -C "$work/repo" -c user.name=b -c user.email=b@b commit -qm bench
+./bin/devc up "$work/repo" --name "$name" >/dev/null 2>"$work/up.log" || { cat "$work/up.log" >&2; exit 1; }
+cid="devc-$name"
+docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" sink 5001
+docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" echo 5002
+ip="$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")"
+wait_port "$ip" 5001 && wait_port "$ip" 5002
+fwd_json="$(./bin/devc ports forward -w "$name" 5001 5002 --json)"
+fwd_sink="$(node -e 'console.log(JSON.parse(process.argv[1]).find(p=>p.remote===5001).local)' "$fwd_json")"
+fwd_echo="$(node -e 'console.log(JSON.parse(process.argv[1]).find(p=>p.remote===5002).local)' "$fwd_json")"
+
+# Baselines on the host: the same servers on raw loopback.
+raw_sink="$(free_port)"; raw_echo="$(free_port)"
+perl "$work/server.pl" sink "$raw_sink" 127.0.0.1 & host_pids+=($!)
+perl "$work/server.pl" echo "$raw_echo" 127.0.0.1 & host_pids+=($!)
+wait_port 127.0.0.1 "$raw_sink" && wait_port 127.0.0.1 "$raw_echo"
+
+# ssh -L through the same workspace's sshd, with devc's key and pinned host key.
+ssh_port="$(docker port "$cid" 2222/tcp | head -1 | sed 's/.*://')"
+ssh_local="$(free_port)"
+ssh -F none -i "$DEVC_HOME/ssh/id_ed25519" -p "$ssh_port" -o IdentitiesOnly=yes -o BatchMode=yes \
+  -o UserKnownHostsFile="$DEVC_HOME/ssh/known_hosts" -o HostKeyAlias="$name.devc" -o StrictHostKeyChecking=yes \
+  -N -L "127.0.0.1:$ssh_local:127.0.0.1:5001" dev@127.0.0.1 & ssh_pid=$!
+wait_port 127.0.0.1 "$ssh_local"
+
+# Docker's published-port path (docker-proxy) to the same sink in a plain container.
+docker run -d --rm --name "devc-bench-proxy-$$" -p 127.0.0.1::5001 -v "$work/server.pl:/server.pl:ro" \
+  --entrypoint perl "$(docker inspect -f '{{.Config.Image}}' "$cid")" /server.pl sink 5001 >/dev/null
+pub_sink="$(docker port "devc-bench-proxy-$$" 5001/tcp | head -1 | sed 's/.*://')"
+wait_port 127.0.0.1 "$pub_sink"
+
+t_raw="$(throughput "$raw_sink")"
+t_direct="$(throughput 5001 "$ip")"
+t_fwd="$(throughput "$fwd_sink")"
+t_ssh="$(throughput "$ssh_local")"
+t_pub="$(throughput "$pub_sink")"
+l_raw="$(latency "$raw_echo")"
+l_direct="$(latency 5002 "$ip")"
+l_fwd="$(latency "$fwd_echo")"
+
+ratio_of() { node -e 'console.log((Number(process.argv[1]) / Number(process.argv[2])).toFixed(2))' "$1" "$2"; }
+plus() { node -e 'console.log((Number(process.argv[1]) - Number(process.argv[2]) >= 0 ? "+" : "") + (Number(process.argv[1]) - Number(process.argv[2])).toFixed(3))' "$1" "$2"; }
+echo "| port forward, one stream ($MIB MiB) vs raw loopback | forwarder $t_fwd MB/s | loopback $t_raw MB/s | $(ratio_of "$t_fwd" "$t_raw")× |"
+echo "| port forward, one stream vs \`ssh -L\` | forwarder $t_fwd MB/s | ssh -L $t_ssh MB/s | $(ratio_of "$t_fwd" "$t_ssh")× |"
+echo "| port forward, one stream vs docker-proxy (published port) | forwarder $t_fwd MB/s | docker-proxy $t_pub MB/s | $(ratio_of "$t_fwd" "$t_pub")× |"
+echo "| port forward, one stream vs the container's IP | forwarder $t_fwd MB/s | direct $t_direct MB/s | $(ratio_of "$t_fwd" "$t_direct")× |"
+echo "| port forward, connection latency p50 ($CONNS conns) | forwarder $l_fwd ms | direct $l_direct ms (loopback $l_raw ms) | $(plus "$l_fwd" "$l_direct") ms |"

@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { DevcError } from '../errors.js';
+import { hasInclude, includeLine } from '../ssh/config.js';
+import { hostAlias } from '../ssh/known-hosts.js';
+import { serveOneShotLogin, type OneShotLogin } from '../transport/login-server.js';
+import { waitFor } from '../transport/wait.js';
+import { forwardPorts } from './ports.js';
+import { ensureRunning, selectWorkspace } from './select.js';
+
+const CODE_SERVER_PORT = 8080;
+
+export interface CodeWeb {
+  workspace: string;
+  /** code-server on this machine (forwarded), e.g. http://127.0.0.1:8080/?folder=… */
+  workbenchUrl: string;
+  login: OneShotLogin;
+}
+
+/**
+ * code-server in the browser, already logged in: devc forwards 8080, logs in to code-server itself
+ * with the workspace's secret (read from devc's folder, never put in argv, URLs or logs), and hands
+ * the browser a one-shot link that sets the session cookie and redirects to the workbench.
+ */
+export async function codeWeb(ctx: Context, name: string | undefined): Promise<CodeWeb> {
+  const selected = await selectWorkspace(ctx, name);
+  const workspace = await ensureRunning(ctx, selected);
+  const { ports } = await forwardPorts(ctx, workspace.name, [{ remote: CODE_SERVER_PORT }]);
+  const local = ports[0]?.local;
+  if (!local) throw new DevcError(`Can't forward code-server's port of ${workspace.name}.`);
+  const base = `http://127.0.0.1:${local}`;
+  await waitFor(`code-server in workspace ${workspace.name}`, () => answers(`${base}/healthz`), {
+    timeoutMs: 90_000,
+    signal: ctx.signal,
+  });
+  const secret = await readSecret(ctx, workspace.name);
+  const cookies = await logIn(base, secret);
+  const workbenchUrl = `${base}/?folder=${encodeURIComponent(workspace.folder)}`;
+  return { workspace: workspace.name, workbenchUrl, login: await serveOneShotLogin(cookies, workbenchUrl) };
+}
+
+/** The desktop VS Code URI for a workspace over Remote-SSH (needs `devc config-ssh`). */
+export async function codeDesktop(
+  ctx: Context,
+  name: string | undefined,
+): Promise<{ uri: string; workspace: string; sshConfigured: boolean }> {
+  const selected = await selectWorkspace(ctx, name);
+  const workspace = await ensureRunning(ctx, selected);
+  const userConfig = path.join(ctx.env.HOME || os.homedir(), '.ssh', 'config');
+  const text = await readFile(userConfig, 'utf8').catch(() => '');
+  return {
+    workspace: workspace.name,
+    uri: `vscode-remote://ssh-remote+${hostAlias(workspace.name)}${workspace.folder}`,
+    sshConfigured: hasInclude(text, includeLine(ctx.paths)),
+  };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(3000) });
+    await res.body?.cancel();
+    return res.status < 500;
+  } catch {
+    return false;
+  }
+}
+
+async function readSecret(ctx: Context, workspace: string): Promise<string> {
+  const file = path.join(ctx.paths.workspacesDir, workspace, 'config', 'code-server-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    throw new DevcError(`Workspace ${workspace} has no code-server secret in ${file}.`, {
+      hint: 'Recreate the workspace with `devc up`.',
+    });
+  }
+}
+
+/** POST /login as code-server's own form does; resolves to the session cookies it sets. */
+async function logIn(base: string, secret: string): Promise<string[]> {
+  const res = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ password: secret }).toString(),
+    signal: AbortSignal.timeout(15_000),
+  });
+  await res.body?.cancel();
+  const cookies = res.headers.getSetCookie();
+  if (res.status >= 400 || cookies.length === 0)
+    throw new DevcError(`code-server refused devc's login (HTTP ${res.status}).`, {
+      hint: 'Restart the workspace (`devc stop` and `devc up`) so code-server reads its secret again.',
+    });
+  return cookies;
+}

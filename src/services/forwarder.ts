@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Context } from '../context.js';
+import { DevcError } from '../errors.js';
+import { portFiles, readJson, type ForwarderState } from '../ports/files.js';
+import { isForwarderAlive, readPid } from '../transport/pidfile.js';
+import { canForward } from '../transport/route.js';
+import type { BackendKind } from '../workspace/model.js';
+
+/** The forwarder's live state, or null when none runs for this workspace. */
+export async function forwarderState(ctx: Context, workspace: string): Promise<ForwarderState | null> {
+  const files = portFiles(ctx.paths, workspace);
+  const pid = await readPid(files.pid);
+  if (pid === null || !isForwarderAlive(pid)) return null;
+  const state = await readJson<ForwarderState>(files.state);
+  return state?.pid === pid ? state : null;
+}
+
+/**
+ * Starts the workspace's background forwarder unless one runs; resolves to its first state (null for
+ * backends it cannot forward yet). It runs detached, in its own session, logging to a file, so it
+ * survives the terminal closing. Call it after `up` and `start`.
+ */
+export async function startForwarder(
+  ctx: Context,
+  workspace: string,
+  kind: BackendKind,
+): Promise<ForwarderState | null> {
+  if (!canForward(kind)) return null;
+  const running = await forwarderState(ctx, workspace);
+  if (running) return running;
+  const files = portFiles(ctx.paths, workspace);
+  await mkdir(files.dir, { recursive: true, mode: 0o700 });
+  await rotateLog(files.log);
+  const log = await open(files.log, 'a', 0o600);
+  let pid: number | undefined;
+  try {
+    const entry = fileURLToPath(new URL('../transport/forwarder-main.js', import.meta.url));
+    const child = spawn(process.execPath, [entry, workspace, kind], {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd],
+      env: forwarderEnv(ctx.env),
+      cwd: ctx.paths.home,
+    });
+    pid = child.pid;
+    child.unref();
+  } finally {
+    await log.close();
+  }
+  if (pid === undefined)
+    throw new DevcError("Can't start the port forwarder.", { hint: `See ${files.log}.` });
+  return waitForState(ctx, workspace, () => true, 15_000).catch(() => {
+    throw new DevcError('The port forwarder did not start.', { hint: `See ${files.log}.` });
+  });
+}
+
+/** Ends the workspace's forwarder, if one runs; resolves to whether one did. Call it on stop and delete. */
+export async function stopForwarder(ctx: Context, workspace: string): Promise<boolean> {
+  const pid = await readPid(portFiles(ctx.paths, workspace).pid);
+  if (pid === null || !isForwarderAlive(pid)) return false;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (isForwarderAlive(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/** Waits until the running forwarder's state satisfies `ready`. */
+export async function waitForState(
+  ctx: Context,
+  workspace: string,
+  ready: (state: ForwarderState) => boolean,
+  timeoutMs = 15_000,
+): Promise<ForwarderState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await forwarderState(ctx, workspace);
+    if (state && ready(state)) return state;
+    if (Date.now() > deadline || ctx.signal.aborted)
+      throw new DevcError(`Timed out waiting for the port forwarder of ${workspace}.`, {
+        hint: `See ${portFiles(ctx.paths, workspace).log}.`,
+      });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The forwarder needs devc's and the engine's settings, not the user's tokens. */
+function forwarderEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const secret of ['GITHUB_TOKEN', 'GH_TOKEN']) delete out[secret];
+  return out;
+}
+
+/** Keeps one older log beside the current one once it passes 1 MB. */
+async function rotateLog(file: string): Promise<void> {
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
+  if (size > 1_000_000) await rename(file, `${file}.1`);
+}

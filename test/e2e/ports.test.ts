@@ -1,0 +1,285 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { devc, devcEnv, json, uniquePrefix } from './support/devc.js';
+import { removeWorkspaces } from './support/docker.js';
+import { startGitServer, type GitServer } from './support/git-server.js';
+
+interface PortRow {
+  remote: number;
+  local: number | null;
+  label: string | null;
+  state: string;
+  source: string;
+  listening: boolean;
+  url: string | null;
+  message: string | null;
+}
+
+/** A tiny HTTP server in perl (perl-base is in every Debian image): "hello from PORT". */
+export const PERL_SERVER = `use strict; use warnings; use IO::Socket::INET;
+my ($port, $addr) = (@ARGV, '0.0.0.0');
+my $s = IO::Socket::INET->new(LocalAddr => $addr, LocalPort => $port, Listen => 64, ReuseAddr => 1) or die "listen: $!";
+$SIG{CHLD} = 'IGNORE';
+while (my $c = $s->accept) {
+  next if fork;
+  while (my $l = <$c>) { last if $l =~ /^\\r?\\n$/ }
+  my $b = "hello from $port\\n";
+  print $c "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($b) . "\\r\\nConnection: close\\r\\n\\r\\n$b";
+  close $c; exit 0;
+}
+`;
+
+const prefix = uniquePrefix('pt');
+const name = `${prefix}-web`;
+let git: GitServer;
+let env: NodeJS.ProcessEnv;
+const held: net.Server[] = [];
+
+/** A port free on this machine right now (so "same local port" can be expected). */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+}
+
+/** Occupies 127.0.0.1:port until the file's tests end. */
+async function hold(port: number): Promise<void> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
+  held.push(s);
+}
+
+async function serveInside(port: number, addr = '0.0.0.0'): Promise<void> {
+  const run = await execa(
+    'docker',
+    [
+      'exec',
+      '-u',
+      'dev',
+      `devc-${name}`,
+      'sh',
+      '-c',
+      `nohup perl /workspaces/${prefix}-web/server.pl ${port} ${addr} >/dev/null 2>&1 &`,
+    ],
+    { reject: false },
+  );
+  expect(run.exitCode, String(run.stderr)).toBe(0);
+}
+
+/** GET url until it answers with `body` (bounded); resolves to the last answer or error text. */
+async function answers(url: string, body: string, timeoutMs = 90_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      last = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+      if (last === body) return last;
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return last;
+}
+
+async function ports(): Promise<PortRow[]> {
+  const run = await devc(['ports', '-w', name, '--json'], env);
+  expect(run.exitCode, run.stderr).toBe(0);
+  return json<PortRow[]>(run);
+}
+
+async function portsUntil(test: (rows: PortRow[]) => boolean, timeoutMs = 60_000): Promise<PortRow[]> {
+  const deadline = Date.now() + timeoutMs;
+  let rows = await ports();
+  while (!test(rows) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    rows = await ports();
+  }
+  return rows;
+}
+
+const portsJson = (): string => path.join(env.DEVC_HOME!, 'workspaces', name, 'ports.json');
+const forwarderPid = (): number =>
+  Number(readFileSync(path.join(env.DEVC_HOME!, 'workspaces', name, 'forwarder', 'pid'), 'utf8'));
+
+let web: number;
+
+beforeAll(async () => {
+  git = await startGitServer();
+  env = await devcEnv({ DEVC_GITHUB_URL: git.baseUrl });
+  await git.createRepo(`acme/${prefix}-web`, { 'server.pl': PERL_SERVER });
+  web = await freePort();
+  const up = await devc(['up', `github/acme/${prefix}-web`, '--json'], env);
+  expect(up.exitCode, up.stderr).toBe(0);
+  expect(json<{ name: string }>(up).name).toBe(name);
+});
+
+afterAll(async () => {
+  for (const s of held) s.close();
+  await removeWorkspaces(prefix);
+  await git?.close();
+});
+
+describe('the background forwarder on a real Docker engine', () => {
+  it('forwards a forwardPorts port to the same local port, with its label, and up --json lists it', async () => {
+    // devc up writes ports.json from devcontainer.json; the test writes it as up would.
+    writeFileSync(
+      portsJson(),
+      JSON.stringify({ forwardPorts: [web], portsAttributes: { [web]: { label: 'Web' } } }),
+    );
+    await serveInside(web);
+    expect(await answers(`http://127.0.0.1:${web}/`, `hello from ${web}\n`)).toBe(`hello from ${web}\n`);
+    // The scan that marks it listening runs once a second; the forward itself answered already.
+    const rows = await portsUntil((r) => r.some((p) => p.remote === web && p.listening));
+    const row = rows.find((p) => p.remote === web);
+    expect(row).toMatchObject({
+      local: web,
+      label: 'Web',
+      state: 'forwarded',
+      source: 'config',
+      listening: true,
+    });
+    expect(row?.url).toBe(`http://127.0.0.1:${web}/`);
+
+    const again = await devc(['up', `github/acme/${prefix}-web`, '--json'], env);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(json<{ ports: unknown[] }>(again).ports).toContainEqual({
+      remote: web,
+      local: web,
+      url: `http://127.0.0.1:${web}/`,
+      label: 'Web',
+    });
+  });
+
+  it('forwards a port opened later inside the workspace by itself, and `devc ports` shows it', async () => {
+    const later = await freePort();
+    await serveInside(later);
+    const rows = await portsUntil((r) => r.some((p) => p.remote === later));
+    const row = rows.find((p) => p.remote === later);
+    expect(row).toMatchObject({ local: later, source: 'auto', state: 'forwarded' });
+    expect(await answers(row!.url!, `hello from ${later}\n`)).toBe(`hello from ${later}\n`);
+    // devc's own ports (sshd, code-server) are not auto-forwarded noise.
+    expect(rows.map((p) => p.remote)).not.toContain(2222);
+    expect(rows.map((p) => p.remote)).not.toContain(8080);
+    const table = await devc(['ports', '-w', name], env);
+    expect(table.stdout).toMatch(
+      new RegExp(`^${later}\\s+${later}\\s+forwarded\\s+http://127\\.0\\.0\\.1:${later}/`, 'm'),
+    );
+  });
+
+  it('reaches a server that listens on the workspace loopback only (through its sshd)', async () => {
+    const loop = await freePort();
+    await serveInside(loop, '127.0.0.1');
+    const rows = await portsUntil((r) => r.some((p) => p.remote === loop));
+    expect(await answers(rows.find((p) => p.remote === loop)!.url!, `hello from ${loop}\n`)).toBe(
+      `hello from ${loop}\n`,
+    );
+  });
+
+  it('answers again after the engine restarts the workspace: the same forwarder heals', async () => {
+    const pid = forwarderPid();
+    expect((await execa('docker', ['stop', `devc-${name}`], { reject: false })).exitCode).toBe(0);
+    expect(await answers(`http://127.0.0.1:${web}/`, 'never', 3000)).not.toContain('hello');
+    expect((await execa('docker', ['start', `devc-${name}`], { reject: false })).exitCode).toBe(0);
+    // The workspace's own start (postStartCommand in real life) brings its server back.
+    await serveInside(web);
+    expect(await answers(`http://127.0.0.1:${web}/`, `hello from ${web}\n`)).toBe(`hello from ${web}\n`);
+    expect(forwarderPid()).toBe(pid);
+  });
+
+  it('answers again after devc stop + devc start, with no port command', async () => {
+    const stop = await devc(['stop', '-w', name], env);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(await answers(`http://127.0.0.1:${web}/`, 'never', 3000)).not.toContain('hello');
+    const start = await devc(['start', '-w', name], env);
+    expect(start.exitCode, start.stderr).toBe(0);
+    await serveInside(web);
+    expect(await answers(`http://127.0.0.1:${web}/`, `hello from ${web}\n`)).toBe(`hello from ${web}\n`);
+  });
+
+  it('moves to a free local port when the same one is taken, and says so', async () => {
+    const taken = await freePort();
+    await hold(taken);
+    await serveInside(taken);
+    const run = await devc(['ports', 'forward', '-w', name, String(taken)], env);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`local port ${taken} was taken`);
+    const url = run.stdout.trim();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(url).not.toContain(`:${taken}/`);
+    expect(await answers(url, `hello from ${taken}\n`)).toBe(`hello from ${taken}\n`);
+  });
+
+  it('fails clearly when requireLocalPort is set and the local port is taken', async () => {
+    const required = await freePort();
+    await hold(required);
+    writeFileSync(
+      portsJson(),
+      JSON.stringify({
+        forwardPorts: [web, required],
+        portsAttributes: { [web]: { label: 'Web' }, [required]: { label: 'Strict', requireLocalPort: true } },
+      }),
+    );
+    const rows = await portsUntil((r) => r.some((p) => p.remote === required));
+    const row = rows.find((p) => p.remote === required);
+    expect(row).toMatchObject({ state: 'failed', local: null, url: null, label: 'Strict' });
+    expect(row?.message).toContain(`local port ${required} is taken`);
+    expect(row?.message).toContain('requireLocalPort');
+    const run = await devc(['ports', 'forward', '-w', name, String(required)], env);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(`Can't forward port ${required}: local port ${required} is taken`);
+    expect(run.stderr).toContain('requireLocalPort');
+  });
+
+  it('a REMOTE:LOCAL that fails leaves the working forward as it was', async () => {
+    const busy = await freePort();
+    await hold(busy);
+    const run = await devc(['ports', 'forward', '-w', name, `${web}:${busy}`], env);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(`local port ${busy} is taken`);
+    expect((await ports()).find((p) => p.remote === web)).toMatchObject({ local: web, state: 'forwarded' });
+    expect(await answers(`http://127.0.0.1:${web}/`, `hello from ${web}\n`)).toBe(`hello from ${web}\n`);
+  });
+
+  it('listens on 127.0.0.1 only (ss)', async () => {
+    const ss = await execa('ss', ['-ltnpH'], { reject: false });
+    expect(ss.exitCode).toBe(0);
+    const pid = forwarderPid();
+    const mine = String(ss.stdout)
+      .split('\n')
+      .filter((l) => l.includes(`pid=${pid},`));
+    expect(mine.length).toBeGreaterThanOrEqual(2); // web and the moved one at least
+    for (const line of mine) expect(line.split(/\s+/)[3], line).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it('ports stop ends one forward; the forwarder ends when the workspace is deleted', async () => {
+    const stop = await devc(['ports', 'stop', '-w', name, String(web)], env);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect((await ports()).map((p) => p.remote)).not.toContain(web);
+    expect(await answers(`http://127.0.0.1:${web}/`, 'never', 2000)).not.toContain('hello');
+
+    const pid = forwarderPid();
+    const del = await devc(['delete', '-w', name, '--force'], env);
+    expect(del.exitCode, del.stderr).toBe(0);
+    const deadline = Date.now() + 30_000;
+    let alive = true;
+    while (alive && Date.now() < deadline) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 200));
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+  });
+});
