@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { BackendKind, Workspace, WorkspaceSpec } from '../workspace/model.js';
 
 export interface ExecOptions {
@@ -27,11 +28,131 @@ export interface Backend {
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;
   /** Removes the workspace and everything it owns in the engine. */
-  remove(name: string): Promise<void>;
+  /** `keepData`: only the container or pod goes; source, home and other volumes stay (rebuild). */
+  remove(name: string, options?: { keepData?: boolean }): Promise<void>;
   /** Runs a command with the caller's stdio; resolves to its exit code. */
   execInteractive(name: string, command: string[], options?: ExecOptions): Promise<number>;
   /** Runs a command and captures its output. */
   exec(name: string, command: string[], options?: ExecOptions): Promise<ExecResult>;
   /** A host:port on 127.0.0.1 that reaches `port` inside the workspace. */
   endpoint(name: string, port: number): Promise<{ host: string; port: number }>;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  /** Only the last N lines. */
+  tail?: number;
+  /** Stops a followed log (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** Optional: the workspace's own output (its PID 1), written to the given streams. */
+export interface WorkspaceLogs {
+  logs(
+    name: string,
+    options: LogOptions,
+    out: NodeJS.WritableStream,
+    err: NodeJS.WritableStream,
+  ): Promise<void>;
+}
+
+/** Optional: a command with byte streams for stdin and stdout (file copies through tar). */
+export interface StreamExec {
+  execStream(
+    name: string,
+    command: string[],
+    options: ExecOptions & { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream },
+  ): Promise<{ exitCode: number; stderr: string }>;
+}
+
+/** What `view` shows beyond the Workspace itself; fields the engine can't tell are undefined. */
+export interface WorkspaceDetails {
+  /** Why a stopped workspace stopped, as the agent recorded it ("idle"), if it did. */
+  agentStopReason: string | undefined;
+  /** Last SSH or editor activity the agent saw (ISO), when it records one. */
+  lastActiveAt: string | undefined;
+  /** Open SSH sessions and editor connections right now (running workspaces only). */
+  activeConnections: number | undefined;
+  /** Bytes used by the user's home volume. */
+  homeBytes: number | undefined;
+}
+
+/** Optional: details that need more than a label query (an exec, a copy out of a stopped container). */
+export interface WorkspaceInspector {
+  details(name: string): Promise<WorkspaceDetails>;
+}
+
+export function hasLogs(backend: Backend): backend is Backend & WorkspaceLogs {
+  return typeof (backend as Partial<WorkspaceLogs>).logs === 'function';
+}
+
+export function hasStreamExec(backend: Backend): backend is Backend & StreamExec {
+  return typeof (backend as Partial<StreamExec>).execStream === 'function';
+}
+
+export function hasDetails(backend: Backend): backend is Backend & WorkspaceInspector {
+  return typeof (backend as Partial<WorkspaceInspector>).details === 'function';
+}
+
+/** A change the engine reported for a workspace (create, start, die, destroy…). */
+export interface WorkspaceEvent {
+  name: string;
+  action: string;
+}
+
+/** Optional: a stream of engine events, so live views need not poll. */
+export interface WorkspaceEvents {
+  /** Calls `onEvent` for each event until the signal aborts; resolves when the stream ends. */
+  events(onEvent: (event: WorkspaceEvent) => void, signal: AbortSignal): Promise<void>;
+}
+
+/** CPU and memory a running workspace uses right now. */
+export interface WorkspaceUsage {
+  /** Percent of one CPU (can exceed 100 on several cores). */
+  cpuPercent: number;
+  memoryBytes: number;
+}
+
+/** Optional: CPU and memory of running workspaces, by workspace name. */
+export interface UsageReporter {
+  usage(names: string[], signal?: AbortSignal): Promise<Map<string, WorkspaceUsage>>;
+}
+
+export function hasEvents(backend: Backend): backend is Backend & WorkspaceEvents {
+  return typeof (backend as Partial<WorkspaceEvents>).events === 'function';
+}
+
+export function hasUsage(backend: Backend): backend is Backend & UsageReporter {
+  return typeof (backend as Partial<UsageReporter>).usage === 'function';
+}
+
+/**
+ * Optional: the engine clones remote repositories itself (Kubernetes: inside the cluster, into the
+ * workspace's volume). devc fetches only what it plans with (top-level files, .devcontainer/) into `dest`.
+ */
+export interface RemoteClone {
+  fetchForPlanning(options: {
+    url: string;
+    branch: string | undefined;
+    dest: string;
+    token: string | undefined;
+    signal?: AbortSignal;
+  }): Promise<void>;
+}
+
+export function clonesRemotely(backend: Backend): backend is Backend & RemoteClone {
+  return typeof (backend as Partial<RemoteClone>).fetchForPlanning === 'function';
+}
+
+/**
+ * Optional: a byte stream to any port of a running workspace, opened through the engine (Kubernetes:
+ * the API server's port-forward), for `ssh --stdio` and the forwarder where `endpoint` (a listener
+ * that lives as long as the calling process) is not enough.
+ */
+export interface PortDialer {
+  dial(name: string, port: number): Promise<Duplex>;
+}
+
+export function hasDial(backend: Backend): backend is Backend & PortDialer {
+  return typeof (backend as Partial<PortDialer>).dial === 'function';
 }
