@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { examples } from './index.js';
+import { workspaceOption } from './options.js';
 
 export type Ide = 'code-server' | 'vscode' | 'none';
 
@@ -8,7 +9,7 @@ export function registerCode(program: Command, ctx: Context): void {
   program
     .command('code')
     .description('open the workspace in VS Code (Remote-SSH), or code-server in the browser with --web')
-    .option('-w, --workspace <name>', "the workspace (default: the only one, or this directory's)")
+    .addOption(workspaceOption())
     .option('--web', 'code-server in the browser, already logged in')
     .option('--no-open', 'print the link instead of opening it (also: DEVC_NO_BROWSER=1, CI, no display)')
     .addHelpText(

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { PassthroughExit, UsageError } from '../errors.js';
 import { examples } from './index.js';
+import { workspaceOption } from './options.js';
 
 export function registerExec(program: Command, ctx: Context): void {
   program
     .command('exec')
     .description('run a command in a workspace through the engine (no SSH), for scripts and CI')
-    .option('-w, --workspace <name>', "the workspace (default: the only one, or this directory's)")
+    .addOption(workspaceOption())
     .argument('<command...>', 'the command to run (after --)')
     .passThroughOptions()
     .addHelpText('after', examples('devc exec -- npm test', 'devc exec -w shop -- id -u'))

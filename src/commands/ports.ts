@@ -5,17 +5,13 @@ import { parsePortPair } from '../ports/config.js';
 import type { PortStatus } from '../ports/files.js';
 import { table } from '../ui/table.js';
 import { examples } from './index.js';
-
-const workspaceFlag = [
-  '-w, --workspace <name>',
-  "the workspace (default: the only one, or this directory's)",
-] as const;
+import { workspaceOption } from './options.js';
 
 export function registerPorts(program: Command, ctx: Context): void {
   const ports = program
     .command('ports')
     .description('forwarded ports: what is on localhost, with labels from portsAttributes')
-    .option(...workspaceFlag)
+    .addOption(workspaceOption())
     .option('--json', 'print the ports as JSON')
     .addHelpText(
       'after',
@@ -55,7 +51,7 @@ export function registerPorts(program: Command, ctx: Context): void {
     .command('forward')
     .description('forward ports of the workspace to localhost (kept across restarts)')
     .argument('<ports...>', 'REMOTE or REMOTE:LOCAL')
-    .option(...workspaceFlag)
+    .addOption(workspaceOption())
     .option('--json', 'print the forwarded ports as JSON')
     .action(async (specs: string[], opts: { workspace?: string; json?: boolean }) => {
       const pairs = specs.map((spec) => {
@@ -83,7 +79,7 @@ export function registerPorts(program: Command, ctx: Context): void {
     .command('stop')
     .description('stop forwarding some ports, or all of them')
     .argument('[ports...]', 'remote ports (default: all, and the forwarder ends)')
-    .option(...workspaceFlag)
+    .addOption(workspaceOption())
     .action(async (specs: string[], opts: { workspace?: string }) => {
       const numbers = specs.map((s) => {
         if (!/^\d+$/.test(s)) throw new UsageError(`"${s}" is not a port number.`);

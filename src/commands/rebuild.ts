@@ -1,19 +1,25 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { examples } from './index.js';
+import { workspaceOption } from './options.js';
 
 export function registerRebuild(program: Command, ctx: Context): void {
   program
     .command('rebuild')
     .description('recreate a workspace from its current config, keeping its source and home')
-    .option('-w, --workspace <name>', "the workspace (default: the only one, or this directory's)")
+    .addOption(workspaceOption())
     .option('--full', 'build the image without cache')
     .addHelpText('after', examples('devc rebuild', 'devc rebuild -w shop --full'))
     .action(async (opts: { workspace?: string; full?: boolean }) => {
       const { selectWorkspace } = await import('../services/select.js');
       const { rebuild } = await import('../services/rebuild.js');
       const { createProgress } = await import('../ui/progress.js');
-      const workspace = await rebuild(ctx, await selectWorkspace(ctx, opts.workspace), Boolean(opts.full), createProgress(ctx.io));
+      const workspace = await rebuild(
+        ctx,
+        await selectWorkspace(ctx, opts.workspace),
+        Boolean(opts.full),
+        createProgress(ctx.io),
+      );
       ctx.io.out(workspace.name);
     });
 }

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { PassthroughExit, UsageError } from '../errors.js';
 import { examples } from './index.js';
+import { workspaceOption } from './options.js';
 
 export function registerSsh(program: Command, ctx: Context): void {
   program
     .command('ssh')
     .description('open a shell in a workspace, or run a command there over SSH')
-    .option('-w, --workspace <name>', "the workspace (default: the only one, or this directory's)")
+    .addOption(workspaceOption())
     .option('--stdio', "ProxyCommand mode: join stdin/stdout to the workspace's sshd (see `devc config-ssh`)")
     .argument('[command...]', 'command to run instead of a shell (after --); with --stdio: NAME or NAME.devc')
     .passThroughOptions()

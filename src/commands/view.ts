@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import type { WorkspaceView } from '../services/view.js';
+import { formatDuration } from '../workspace/duration.js';
+import { age, table } from '../ui/table.js';
+import { examples } from './index.js';
+import { workspaceOption } from './options.js';
+
+export function registerView(program: Command, ctx: Context): void {
+  program
+    .command('view')
+    .description('show one workspace in detail: state and why, repository, activity, idle stop, disk')
+    .addOption(workspaceOption())
+    .option('--json', 'print it as JSON')
+    .addHelpText('after', examples('devc view', 'devc view -w shop --json | jq .idleSecondsLeft'))
+    .action(async (opts: { workspace?: string; json?: boolean }) => {
+      const { selectWorkspace } = await import('../services/select.js');
+      const { viewWorkspace } = await import('../services/view.js');
+      const view = await viewWorkspace(ctx, await selectWorkspace(ctx, opts.workspace));
+      if (opts.json) ctx.io.json(viewJson(view));
+      else ctx.io.out(renderView(view));
+    });
+}
+
+/** The stable JSON shape of `view --json`. */
+export function viewJson(v: WorkspaceView): Record<string, unknown> {
+  const w = v.workspace;
+  return {
+    name: w.name,
+    backend: w.backend,
+    state: w.state,
+    stateReason: v.stateReason,
+    stoppedBy: v.stopCause ?? null,
+    repository: { url: w.repository.url, branch: v.branch ?? null, commit: v.commit ?? null },
+    image: w.image,
+    variant: w.variant ?? null,
+    folder: w.folder,
+    createdAt: w.createdAt,
+    startedAt: w.startedAt ?? null,
+    stoppedAt: w.stoppedAt ?? null,
+    lastUsedAt: v.lastUsedAt ?? null,
+    idleTimeoutSeconds: v.idleTimeoutSeconds ?? null,
+    idleSecondsLeft: v.idleSecondsLeft ?? null,
+    activeConnections: v.activeConnections ?? null,
+    ports: v.ports,
+    disk: { sourceBytes: v.sourceBytes ?? null, homeBytes: v.homeBytes ?? null },
+  };
+}
+
+/** The text form: a title line, then aligned fields. */
+export function renderView(v: WorkspaceView, now = Date.now()): string {
+  const w = v.workspace;
+  const when = (iso: string | undefined): string => (iso ? age(iso, now) : '-');
+  const rows: string[][] = [
+    ['state', v.stateReason.startsWith(w.state) ? v.stateReason : `${w.state} (${v.stateReason})`],
+    ['repository', w.repository.url],
+    ['branch', `${v.branch ?? '-'}${v.commit ? ` @ ${v.commit.slice(0, 12)}` : ''}`],
+    ['image', `${w.image}${w.variant ? ` (variant ${w.variant})` : ''}`],
+    ['folder', w.folder],
+    ['created', when(w.createdAt)],
+    ['last used', `${when(v.lastUsedAt)}${v.activeConnections ? ` (${v.activeConnections} open now)` : ''}`],
+    ['idle stop', idleText(v)],
+    ['ports', v.ports.length ? v.ports.map((p) => `${p.remote}→${p.local}`).join(', ') : 'none forwarded'],
+    ['disk', `source ${bytes(v.sourceBytes)}, home ${bytes(v.homeBytes)}`],
+  ];
+  return `${w.name}\n${table(rows.map(([k = '', val = '']) => [`  ${k}`, val]))}`;
+}
+
+function idleText(v: WorkspaceView): string {
+  if (v.idleTimeoutSeconds === undefined) return 'unknown';
+  if (v.idleTimeoutSeconds === 0) return 'never';
+  const after = `after ${formatDuration(v.idleTimeoutSeconds)} without SSH or editor use`;
+  return v.idleSecondsLeft === undefined ? after : `${after}; ${formatDuration(v.idleSecondsLeft)} left`;
+}
+
+/** 1536 → "1.5 KB". */
+export function bytes(n: number | undefined): string {
+  if (n === undefined) return 'unknown';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return i === 0 ? `${value} B` : `${value.toFixed(1)} ${units[i]}`;
+}
