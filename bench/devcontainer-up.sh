@@ -8,7 +8,8 @@ mkdir -p "$repo" && printf '{ "image": "debian:bookworm-slim" }\n' >"$repo/.devc
 git -C "$repo" init -q && git -C "$repo" add -A && git -C "$repo" -c user.name=b -c user.email=b@b commit -qm bench
 export DEVC_HOME="$work/home"
 dc="node $ROOT/node_modules/@devcontainers/cli/devcontainer.js"
-clean="docker rm -f \$(docker ps -aq --filter label=devc.bench=1 --filter label=dev.devc.workspace=benchws) >/dev/null 2>&1; ./bin/devc delete -w benchws --force >/dev/null 2>&1; true"
+# Docker ANDs label filters: each kind of container is removed on its own.
+clean="docker rm -f \$(docker ps -aq --filter label=devc.bench=1) >/dev/null 2>&1; ./bin/devc delete -w benchws --force >/dev/null 2>&1; true"
 ./bin/devc up "$repo" --name benchws >/dev/null 2>&1   # builds the agent image once, outside the timing
 hyperfine -N --warmup 1 --runs 5 --prepare "bash -c '$clean'" --export-json "$RESULTS/devcontainer-up.json" \
   "bash -c '$dc up --workspace-folder $repo --id-label devc.bench=1 >/dev/null 2>&1 && $dc exec --workspace-folder $repo --id-label devc.bench=1 true'" \

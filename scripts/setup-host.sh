@@ -15,12 +15,19 @@ need_pkgs() {
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq; apt_updated=1; fi
   log "installing ${missing[*]}"
+  # Packaged daemons (docker-registry, containerd) must not start on their own: tests start what they need.
+  local made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null && $SUDO chmod 755 /usr/sbin/policy-rc.d && made_policy=1
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$made_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 }
 
 # Host tools: the OpenSSH client (devc ssh), git (clones, the test git server), rsync/tmux for tests,
-# debootstrap for the offline base image, docker-compose for Compose configs.
-need_pkgs ca-certificates git openssh-client rsync tmux iproute2 procps curl debootstrap docker-compose
+# debootstrap for the offline base image, docker-compose for Compose configs, docker-registry for
+# `images build --push` tests, hyperfine for bench/.
+need_pkgs ca-certificates git openssh-client rsync tmux iproute2 procps curl debootstrap docker-compose docker-registry hyperfine
 
 engine_up() { docker info >/dev/null 2>&1; }
 if ! engine_up; then

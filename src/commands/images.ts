@@ -1,16 +1,8 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import {
-  buildWithParents,
-  humanSize,
-  listImages,
-  parseVariant,
-  pushImage,
-  VARIANTS,
-  type Variant,
-} from '../services/images.js';
-import { age, table } from '../ui/table.js';
+import { parseVariant, VARIANTS, type Variant } from '../workspace/variants.js';
+import { age, humanSize, table } from '../ui/table.js';
 import { createProgress } from '../ui/progress.js';
 import { examples } from './index.js';
 
@@ -38,6 +30,7 @@ export function registerImages(program: Command, ctx: Context): void {
           hint: 'Set DEVC_REGISTRY, e.g. DEVC_REGISTRY=localhost:5000.',
         });
       }
+      const { buildWithParents, pushImage } = await import('../services/images.js');
       const progress = createProgress(ctx.io);
       const backend = await ctx.backend('docker');
       await backend.check();
@@ -60,6 +53,7 @@ export function registerImages(program: Command, ctx: Context): void {
     .action(async (opts: { json?: boolean }) => {
       const backend = await ctx.backend('docker');
       await backend.check();
+      const { listImages } = await import('../services/images.js');
       const list = await listImages(ctx);
       if (opts.json) {
         ctx.io.json(list);

@@ -72,7 +72,13 @@ export async function runDevcontainer(
   if (!json) {
     // Some failures (a config it can't parse or find) end with an exception and no JSON result.
     const error = [...tail].reverse().find((l) => /^\s*Error:/.test(l));
-    return { result: { outcome: 'error', message: error ? error.replace(/^\s*Error:\s*/, '') : 'the Dev Containers CLI printed no result' }, tail };
+    return {
+      result: {
+        outcome: 'error',
+        message: error ? error.replace(/^\s*Error:\s*/, '') : 'the Dev Containers CLI printed no result',
+      },
+      tail,
+    };
   }
   return { result: json, tail };
 }

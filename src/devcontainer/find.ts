@@ -28,17 +28,24 @@ export async function chooseConfig(
   const configs = await findConfigs(root);
   if (requested !== undefined) {
     const wanted = path.normalize(requested).replace(/^\.\//, '');
-    const match = configs.find((c) => c === wanted || path.dirname(c) === wanted || path.basename(path.dirname(c)) === wanted);
+    const match = configs.find(
+      (c) => c === wanted || path.dirname(c) === wanted || path.basename(path.dirname(c)) === wanted,
+    );
     if (match) return match;
     throw new UsageError(`There is no devcontainer.json at ${requested}.`, {
-      hint: configs.length ? `Configs in this repository: ${configs.join(', ')}` : 'This repository has no devcontainer.json.',
+      hint: configs.length
+        ? `Configs in this repository: ${configs.join(', ')}`
+        : 'This repository has no devcontainer.json.',
     });
   }
   if (configs.length <= 1) return configs[0];
   if (choose) return choose(configs);
-  throw new UsageError(`This repository has ${configs.length} devcontainer.json files; choose one with --devcontainer-path.`, {
-    hint: `Configs: ${configs.join(', ')}`,
-  });
+  throw new UsageError(
+    `This repository has ${configs.length} devcontainer.json files; choose one with --devcontainer-path.`,
+    {
+      hint: `Configs: ${configs.join(', ')}`,
+    },
+  );
 }
 
 async function isFile(file: string): Promise<boolean> {

@@ -21,7 +21,9 @@ export function parseJsonc(text: string): unknown {
     const position = /position (\d+)/.exec(String(error))?.[1];
     const offset = position === undefined ? plain.length : Number(position);
     const before = plain.slice(0, offset).split('\n');
-    const reason = String((error as Error).message).replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected token '?(.)'?.*/, "Unexpected '$1'");
+    const reason = String((error as Error).message)
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/^Unexpected token '?(.)'?.*/, "Unexpected '$1'");
     throw new JsoncError(reason, before.length, (before.at(-1)?.length ?? 0) + 1);
   }
 }

@@ -29,13 +29,18 @@ export function hostRequirements(configuration: Record<string, unknown>): HostRe
 }
 
 /** What the host lacks, as warnings (Docker can't reserve resources, so devc only says so). */
-export function unmetRequirements(wanted: HostRequirements, host: { cpus: number; memoryBytes: number }): string[] {
+export function unmetRequirements(
+  wanted: HostRequirements,
+  host: { cpus: number; memoryBytes: number },
+): string[] {
   const warnings: string[] = [];
   if (wanted.cpus !== undefined && wanted.cpus > host.cpus) {
     warnings.push(`This workspace asks for ${wanted.cpus} CPUs; the Docker engine has ${host.cpus}.`);
   }
   if (wanted.memoryBytes !== undefined && wanted.memoryBytes > host.memoryBytes) {
-    warnings.push(`This workspace asks for ${gb(wanted.memoryBytes)} of memory; the Docker engine has ${gb(host.memoryBytes)}.`);
+    warnings.push(
+      `This workspace asks for ${gb(wanted.memoryBytes)} of memory; the Docker engine has ${gb(host.memoryBytes)}.`,
+    );
   }
   return warnings;
 }

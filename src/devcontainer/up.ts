@@ -21,17 +21,24 @@ export async function readConfiguration(workspaceFolder: string, config: string)
     configuration = parseJsonc(await readFile(file, 'utf8'));
   } catch (error) {
     if (!(error instanceof JsoncError)) throw error;
-    throw new DevcError(`${config} is not valid JSON: ${error.message}.`, { hint: 'Fix the file (JSON with comments) and run `devc up` again.' });
+    throw new DevcError(`${config} is not valid JSON: ${error.message}.`, {
+      hint: 'Fix the file (JSON with comments) and run `devc up` again.',
+    });
   }
   if (!configuration || typeof configuration !== 'object' || Array.isArray(configuration)) {
-    throw new DevcError(`${config} is not a devcontainer.json: it holds no JSON object.`, { hint: 'Fix the file and run `devc up` again.' });
+    throw new DevcError(`${config} is not a devcontainer.json: it holds no JSON object.`, {
+      hint: 'Fix the file and run `devc up` again.',
+    });
   }
   const record = configuration as Record<string, unknown>;
   const basename = path.basename(workspaceFolder);
-  const folder = typeof record.workspaceFolder === 'string' ? record.workspaceFolder : `/workspaces/${basename}`;
+  const folder =
+    typeof record.workspaceFolder === 'string' ? record.workspaceFolder : `/workspaces/${basename}`;
   return {
     configuration: record,
-    workspaceFolder: folder.replace(/\$\{localWorkspaceFolderBasename\}/g, basename).replace(/\$\{localWorkspaceFolder\}/g, workspaceFolder),
+    workspaceFolder: folder
+      .replace(/\$\{localWorkspaceFolderBasename\}/g, basename)
+      .replace(/\$\{localWorkspaceFolder\}/g, workspaceFolder),
   };
 }
 
@@ -59,15 +66,19 @@ export interface UpResult {
 export async function devcontainerUp(options: UpOptions): Promise<UpResult> {
   const args = [
     'up',
-    '--workspace-folder', options.workspaceFolder,
-    '--config', path.resolve(options.workspaceFolder, options.config),
+    '--workspace-folder',
+    options.workspaceFolder,
+    '--config',
+    path.resolve(options.workspaceFolder, options.config),
     ...Object.entries(options.labels).flatMap(([k, v]) => ['--id-label', `${k}=${v}`]),
     ...options.mounts.flatMap((m) => ['--mount', m]),
     ...Object.entries(options.remoteEnv ?? {}).flatMap(([k, v]) => ['--remote-env', `${k}=${v}`]),
     // No shell-environment probe: it sources rc files and can take seconds (performance.md §2.3).
-    '--default-user-env-probe', 'none',
+    '--default-user-env-probe',
+    'none',
     // Same UIDs need no UID-update image (performance.md §2.1); other hosts keep the CLI's default.
-    '--update-remote-user-uid-default', uidUpdate(),
+    '--update-remote-user-uid-default',
+    uidUpdate(),
     '--include-merged-configuration',
     ...(options.removeExisting ? ['--remove-existing-container'] : []),
     ...(options.noCache ? ['--build-no-cache'] : []),
@@ -107,15 +118,25 @@ const STEPS: [RegExp, string][] = [
 /** Names the step that failed, from the CLI's message and the end of its log. */
 export function failedStep(message: string, tail: string[], fallback: string): string {
   const haystack = `${message}\n${tail.slice(-12).join('\n')}`;
-  return STEPS.find(([re]) => re.test(message))?.[1] ?? STEPS.find(([re]) => re.test(haystack))?.[1] ?? fallback;
+  return (
+    STEPS.find(([re]) => re.test(message))?.[1] ?? STEPS.find(([re]) => re.test(haystack))?.[1] ?? fallback
+  );
 }
 
 /** One error for any failure of the CLI: the step, the cause in a line, the log's tail, the next step. */
-function cliError(result: Record<string, unknown>, tail: string[], fallback: string, logFile?: string): DevcError {
+function cliError(
+  result: Record<string, unknown>,
+  tail: string[],
+  fallback: string,
+  logFile?: string,
+): DevcError {
   const message = str(result.message, 'unknown error');
   const step = failedStep(`${message} ${str(result.description, '')}`, tail, fallback);
   const log = tail.filter((l) => !/^\s+at /.test(l) && !/^\s*Error: Command failed:/.test(l));
-  const host = /(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT)\s+([\w.-]+)|lookup ([\w.-]+)[^:]*: no such host/.exec(`${message}\n${tail.join('\n')}`);
+  const host =
+    /(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT)\s+([\w.-]+)|lookup ([\w.-]+)[^:]*: no such host/.exec(
+      `${message}\n${tail.join('\n')}`,
+    );
   const unreachable = host ? (host[1] ?? host[2]) : undefined;
   const cause = unreachable ? `can't reach ${unreachable}` : firstLine(message);
   return new DevcError(`The dev container failed at the ${step} step: ${cause}`, {

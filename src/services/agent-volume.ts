@@ -7,6 +7,7 @@ import { docker } from '../backends/docker/engine.js';
 import { DevcError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
+import { CONTEXT_LABEL, imageCurrent, imagesDigest } from './image-digest.js';
 import { ensureImage } from './images.js';
 
 /** The agent image: /opt/devc with sshd, code-server and the agent, runnable in other images. */
@@ -18,10 +19,11 @@ export const agentImageRef = (version: string): string => `devc/devc-agent:${ver
  */
 export async function ensureAgentVolume(ctx: Context, progress: Progress): Promise<string> {
   const ref = agentImageRef(ctx.version);
-  let id = await imageId(ref);
+  const digest = await imagesDigest();
+  await ensureImage(ctx, 'base', progress);
+  let id = (await imageCurrent(ref, digest)) ? await imageId(ref) : undefined;
   if (!id) {
-    await ensureImage(ctx, 'base', progress);
-    await buildAgentImage(ctx, ref, progress);
+    await buildAgentImage(ctx, ref, digest, progress);
     id = await imageId(ref);
     if (!id) throw new DevcError(`Image ${ref} is missing right after it was built.`);
   }
@@ -29,9 +31,22 @@ export async function ensureAgentVolume(ctx: Context, progress: Progress): Promi
   if ((await docker(['volume', 'inspect', volume], { allowFailure: true })).exitCode === 0) return volume;
   await docker(['volume', 'create', '--label', 'dev.devc.agent-volume=true', volume]);
   // Docker copies the image's /opt/devc into an empty named volume on its first mount.
-  const filled = await docker(['run', '--rm', '--entrypoint', 'test', '--volume', `${volume}:/opt/devc`, ref, '-x', '/opt/devc/bin/devc-agent'], {
-    allowFailure: true,
-  });
+  const filled = await docker(
+    [
+      'run',
+      '--rm',
+      '--entrypoint',
+      'test',
+      '--volume',
+      `${volume}:/opt/devc`,
+      ref,
+      '-x',
+      '/opt/devc/bin/devc-agent',
+    ],
+    {
+      allowFailure: true,
+    },
+  );
   if (filled.exitCode !== 0) {
     await docker(['volume', 'rm', '--force', volume], { allowFailure: true });
     throw new DevcError(`Can't fill the agent volume ${volume}.`, { details: filled.stderr });
@@ -44,21 +59,39 @@ async function imageId(ref: string): Promise<string | undefined> {
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
-async function buildAgentImage(ctx: Context, ref: string, progress: Progress): Promise<void> {
+async function buildAgentImage(ctx: Context, ref: string, digest: string, progress: Progress): Promise<void> {
   const contextDir = path.join(packageRoot, 'images');
   await mkdir(ctx.paths.logsDir, { recursive: true });
   const logFile = path.join(ctx.paths.logsDir, 'image-devc-agent.log');
   await progress.phase(`Building devc's agent image ${ref}`, `Built ${ref}`, async () => {
     const log = createWriteStream(logFile);
-    const child = execa('docker', ['build', '--build-arg', `DEVC_VERSION=${ctx.version}`, '-t', ref, '-f', path.join(contextDir, 'devc-agent', 'Dockerfile'), contextDir], {
-      reject: false,
-      all: true,
-      cancelSignal: ctx.signal,
-    });
+    const child = execa(
+      'docker',
+      [
+        'build',
+        '--build-arg',
+        `DEVC_VERSION=${ctx.version}`,
+        '--label',
+        `${CONTEXT_LABEL}=${digest}`,
+        '-t',
+        ref,
+        '-f',
+        path.join(contextDir, 'devc-agent', 'Dockerfile'),
+        contextDir,
+      ],
+      {
+        reject: false,
+        all: true,
+        cancelSignal: ctx.signal,
+      },
+    );
     child.all?.pipe(log);
     const result = await child;
     if (result.exitCode !== 0) {
-      throw new DevcError(`Building ${ref} failed.`, { hint: `The whole log is in ${logFile}.`, details: String(result.all).split('\n').slice(-15).join('\n') });
+      throw new DevcError(`Building ${ref} failed.`, {
+        hint: `The whole log is in ${logFile}.`,
+        details: String(result.all).split('\n').slice(-15).join('\n'),
+      });
     }
   });
 }

@@ -46,9 +46,18 @@ function canRunDevcontainer(backend: Backend): backend is Backend & Devcontainer
 }
 
 /** Creates the workspace: from the repository's devcontainer.json when it has one, else a dev8 image. */
-export async function createWorkspace(ctx: Context, backend: Backend, plan: CreatePlan, progress: Progress): Promise<Workspace> {
+export async function createWorkspace(
+  ctx: Context,
+  backend: Backend,
+  plan: CreatePlan,
+  progress: Progress,
+): Promise<Workspace> {
   const workspaceDir = path.join(ctx.paths.workspacesDir, plan.name);
-  const config = await chooseConfig(plan.sourcePath, plan.devcontainerPath, ctx.io.interactive ? (c) => pickConfig(ctx, c) : undefined);
+  const config = await chooseConfig(
+    plan.sourcePath,
+    plan.devcontainerPath,
+    ctx.io.interactive ? (c) => pickConfig(ctx, c) : undefined,
+  );
   const authorizedKey = await ensureKeyPair(ctx.paths);
   const configPath = await writeAgentConfig(workspaceDir, authorizedKey, plan.token);
   const base = {
@@ -61,28 +70,36 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
   };
   if (config) {
     if (!canRunDevcontainer(backend)) {
-      throw new DevcError(`The ${backend.kind} backend can't build devcontainer.json configs yet.`, { hint: 'Use --backend docker.' });
+      throw new DevcError(`The ${backend.kind} backend can't build devcontainer.json configs yet.`, {
+        hint: 'Use --backend docker.',
+      });
     }
-    const resolved = await progress.phase(`Reading ${config}`, `Read ${config}`, () => readConfiguration(plan.sourcePath, config));
+    const resolved = await progress.phase(`Reading ${config}`, `Read ${config}`, () =>
+      readConfiguration(plan.sourcePath, config),
+    );
     const capacity = await backend.capacity();
-    for (const warning of unmetRequirements(hostRequirements(resolved.configuration), capacity)) ctx.io.warn(warning);
+    for (const warning of unmetRequirements(hostRequirements(resolved.configuration), capacity))
+      ctx.io.warn(warning);
     const agentVolume = await ensureAgentVolume(ctx, progress);
     const logFile = path.join(workspaceDir, 'build.log');
-    const workspace = await progress.phase('Building and starting the dev container', `Started workspace ${plan.name}`, (update) =>
-      backend.createFromDevcontainer({
-        ...base,
-        variant: undefined,
-        folder: resolved.workspaceFolder,
-        devcontainerConfig: config,
-        agentVolume,
-        home: homeOf(resolved.configuration),
-        logFile,
-        onLog: (log: CliLog) => {
-          if (log.type === 'start' && log.text) update(log.text.split('\n')[0] ?? '');
-        },
-        signal: ctx.signal,
-        ...(plan.noCache ? { noCache: true } : {}),
-      }),
+    const workspace = await progress.phase(
+      'Building and starting the dev container',
+      `Started workspace ${plan.name}`,
+      (update) =>
+        backend.createFromDevcontainer({
+          ...base,
+          variant: undefined,
+          folder: resolved.workspaceFolder,
+          devcontainerConfig: config,
+          agentVolume,
+          home: homeOf(resolved.configuration),
+          logFile,
+          onLog: (log: CliLog) => {
+            if (log.type === 'start' && log.text) update(log.text.split('\n')[0] ?? '');
+          },
+          signal: ctx.signal,
+          ...(plan.noCache ? { noCache: true } : {}),
+        }),
     );
     await writePortsConfig(ctx.paths, plan.name, portsOf(resolved.configuration));
     await installExtensions(ctx, backend, workspace, vscodeExtensions(resolved.configuration), progress);
@@ -91,7 +108,9 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
     return workspace;
   }
   const variant = plan.variant ?? detectVariant(await readdir(plan.sourcePath));
-  const image = plan.noCache ? await rebuildImage(ctx, variant, progress) : await ensureImage(ctx, variant, progress);
+  const image = plan.noCache
+    ? await rebuildImage(ctx, variant, progress)
+    : await ensureImage(ctx, variant, progress);
   return progress.phase('Starting workspace', `Started workspace ${plan.name}`, async () => {
     await backend.create({ ...base, image, variant, folder: `/workspaces/${plan.repoName}` });
     await backend.start(plan.name);
@@ -101,27 +120,39 @@ export async function createWorkspace(ctx: Context, backend: Backend, plan: Crea
 
 /** What the forwarder reads from devcontainer.json: its own field names, kept as they are. */
 function portsOf(configuration: Record<string, unknown>): PortsConfig {
-  const pick = (key: string): Record<string, unknown> => (key in configuration ? { [key]: configuration[key] } : {});
-  return { ...pick('forwardPorts'), ...pick('portsAttributes'), ...pick('otherPortsAttributes') } as PortsConfig;
+  const pick = (key: string): Record<string, unknown> =>
+    key in configuration ? { [key]: configuration[key] } : {};
+  return {
+    ...pick('forwardPorts'),
+    ...pick('portsAttributes'),
+    ...pick('otherPortsAttributes'),
+  } as PortsConfig;
 }
 
 /** The home folder the config's user will have (where devc mounts the home volume). */
 function homeOf(configuration: Record<string, unknown>): string {
-  const named = [configuration.remoteUser, configuration.containerUser].find((u): u is string => typeof u === 'string');
+  const named = [configuration.remoteUser, configuration.containerUser].find(
+    (u): u is string => typeof u === 'string',
+  );
   const user = named ?? 'root';
   return user === 'root' || /^0(:|$)/.test(user) ? '/root' : `/home/${user.split(':')[0] ?? user}`;
 }
 
 /** The files the in-container agent reads from /etc/devc (mounted read-only). */
-async function writeAgentConfig(workspaceDir: string, authorizedKey: string, token: string | undefined): Promise<string> {
+async function writeAgentConfig(
+  workspaceDir: string,
+  authorizedKey: string,
+  token: string | undefined,
+): Promise<string> {
   const dir = path.join(workspaceDir, 'config');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFile(path.join(dir, 'authorized_keys'), `${authorizedKey}\n`, { mode: 0o644 });
-  await writeFile(path.join(dir, 'code-server-secret'), randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch(
-    (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    },
-  );
+  await writeFile(path.join(dir, 'code-server-secret'), randomBytes(24).toString('base64url'), {
+    mode: 0o600,
+    flag: 'wx',
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   if (token) await writeFile(path.join(dir, 'github-token'), token, { mode: 0o600 });
   else await rm(path.join(dir, 'github-token'), { force: true });
   return dir;
@@ -133,15 +164,32 @@ async function pickConfig(ctx: Context, configs: string[]): Promise<string> {
 }
 
 /** Installs customizations.vscode.extensions into code-server; a warning, not a failure, when it can't. */
-async function installExtensions(ctx: Context, backend: Backend, workspace: Workspace, extensions: string[], progress: Progress): Promise<void> {
+async function installExtensions(
+  ctx: Context,
+  backend: Backend,
+  workspace: Workspace,
+  extensions: string[],
+  progress: Progress,
+): Promise<void> {
   if (extensions.length === 0) return;
-  const script = 'cs=$(command -v code-server || echo /opt/devc/bin/code-server); for e in "$@"; do "$cs" --install-extension "$e" || exit 1; done';
-  const result = await progress.phase(`Installing ${extensions.length} editor extension(s)`, 'Installed editor extensions', () =>
-    backend.exec(workspace.name, ['timeout', '120', 'sh', '-c', script, 'install', ...extensions], { user: workspace.user }),
+  const script =
+    'cs=$(command -v code-server || echo /opt/devc/bin/code-server); for e in "$@"; do "$cs" --install-extension "$e" || exit 1; done';
+  const result = await progress.phase(
+    `Installing ${extensions.length} editor extension(s)`,
+    'Installed editor extensions',
+    () =>
+      backend.exec(workspace.name, ['timeout', '120', 'sh', '-c', script, 'install', ...extensions], {
+        user: workspace.user,
+      }),
   );
   if (result.exitCode !== 0) {
-    const reason = `${result.stdout}\n${result.stderr}`.split('\n').find((l) => /error|fail|unable|ENOTFOUND|EAI_AGAIN/i.test(l))?.trim();
-    ctx.io.warn(`Couldn't install editor extensions (${extensions.join(', ')}): the marketplace may be unreachable.${reason ? ` ${reason}` : ''}`);
+    const reason = `${result.stdout}\n${result.stderr}`
+      .split('\n')
+      .find((l) => /error|fail|unable|ENOTFOUND|EAI_AGAIN/i.test(l))
+      ?.trim();
+    ctx.io.warn(
+      `Couldn't install editor extensions (${extensions.join(', ')}): the marketplace may be unreachable.${reason ? ` ${reason}` : ''}`,
+    );
   }
 }
 

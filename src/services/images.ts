@@ -8,9 +8,10 @@ import { DevcError, UsageError } from '../errors.js';
 import { docker } from '../backends/docker/engine.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
+import { CONTEXT_LABEL, imageCurrent, imagesDigest } from './image-digest.js';
 
-export const VARIANTS = ['base', 'node', 'python', 'fullstack'] as const;
-export type Variant = (typeof VARIANTS)[number];
+import { VARIANTS, type Variant } from '../workspace/variants.js';
+export { VARIANTS, parseVariant, type Variant } from '../workspace/variants.js';
 
 /** Each variant builds FROM its parent (passed as the BASE build arg); base builds FROM the OS image. */
 export const PARENT: Record<Variant, Variant | undefined> = {
@@ -19,11 +20,6 @@ export const PARENT: Record<Variant, Variant | undefined> = {
   python: 'base',
   fullstack: 'node',
 };
-
-export function parseVariant(value: string): Variant {
-  if ((VARIANTS as readonly string[]).includes(value)) return value as Variant;
-  throw new UsageError(`Unknown image variant "${value}".`, { hint: `Use one of: ${VARIANTS.join(', ')}.` });
-}
 
 /** The image reference of a dev8 variant for this devc version, in DEVC_REGISTRY when set. */
 export function imageRef(variant: Variant, version: string, registry: string | undefined): string {
@@ -43,17 +39,11 @@ export function lineage(variant: Variant): Variant[] {
   return chain;
 }
 
-async function imageExists(ref: string): Promise<boolean> {
-  return (
-    (await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true })).exitCode === 0
-  );
-}
-
 /** Makes sure the variant's image is in the engine: present, else pulled from DEVC_REGISTRY, else built
  * (its parent images first, each the same way). */
 export async function ensureImage(ctx: Context, variant: Variant, progress: Progress): Promise<string> {
   const ref = imageRef(variant, ctx.version, ctx.env.DEVC_REGISTRY);
-  if (await imageExists(ref)) return ref;
+  if (await imageCurrent(ref, await imagesDigest())) return ref;
   if (ctx.env.DEVC_REGISTRY) {
     const pulled = await progress.phase(`Pulling ${ref}`, `Pulled ${ref}`, async () => {
       const result = await docker(['pull', '--quiet', ref], { allowFailure: true });
@@ -143,7 +133,17 @@ export async function buildImage(
       `Building image ${ref} (a few minutes the first time)`,
       `Built image ${ref}`,
       path.join(ctx.paths.logsDir, `image-${variant}.log`),
-      [...fresh, ...common, '-t', ref, '-f', dockerfile, contextDir],
+      [
+        ...fresh,
+        ...common,
+        '--label',
+        `${CONTEXT_LABEL}=${await imagesDigest()}`,
+        '-t',
+        ref,
+        '-f',
+        dockerfile,
+        contextDir,
+      ],
     );
   } finally {
     await rm(contextDir, { recursive: true, force: true });
@@ -260,13 +260,3 @@ export async function listImages(_ctx: Context): Promise<ImageInfo[]> {
 }
 
 /** Sizes the way `docker image ls` prints them (decimal units). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(value >= 10 ? 1 : 2)}${units[unit]}`;
-}

@@ -1,18 +1,16 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
-import type { Backend } from '../backends/backend.js';
+import { clonesRemotely, type Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { DevcError, UsageError } from '../errors.js';
-import { cloneRepository } from '../git/clone.js';
 import { headOf } from '../git/trusted.js';
+import { run } from '../process.js';
 import type { Progress } from '../ui/progress.js';
 import { withLock } from '../workspace/lock.js';
 import type { BackendKind, Workspace } from '../workspace/model.js';
 import { parseReference, type RepositoryRef } from '../workspace/reference.js';
 import type { Variant } from '../workspace/variants.js';
-import { createWorkspace } from './create.js';
 import { waitUntilReady } from './ready.js';
 
 export interface UpOptions {
@@ -54,25 +52,51 @@ export async function up(ctx: Context, options: UpOptions, progress: Progress): 
       return { workspace, commit: await commitOf(workspace), created: false };
     }
     const name = options.name ?? (await freeName(backend, ref.name));
-    return withLock(ctx.paths.locksDir, `name-${name}`, () => create(ctx, backend, ref, name, options, progress));
+    return withLock(ctx.paths.locksDir, `name-${name}`, () =>
+      create(ctx, backend, ref, name, options, progress),
+    );
   });
 }
 
-async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: string, options: UpOptions, progress: Progress): Promise<UpResult> {
+async function create(
+  ctx: Context,
+  backend: Backend,
+  ref: RepositoryRef,
+  name: string,
+  options: UpOptions,
+  progress: Progress,
+): Promise<UpResult> {
   if (await backend.find(name)) {
-    throw new UsageError(`A workspace named ${name} already exists.`, { hint: 'Pick another --name, or `devc delete` it.' });
+    throw new UsageError(`A workspace named ${name} already exists.`, {
+      hint: 'Pick another --name, or `devc delete` it.',
+    });
   }
   const workspaceDir = path.join(ctx.paths.workspacesDir, name);
   const token = ctx.env.GITHUB_TOKEN || ctx.env.GH_TOKEN || undefined;
   // A clone kept from a failed rebuild holds the user's work: use it, and never delete it here.
-  const kept = ref.kind === 'remote' && (await headOf(path.join(workspaceDir, 'src', ref.name))) !== undefined;
+  const kept =
+    ref.kind === 'remote' &&
+    !clonesRemotely(backend) &&
+    (await headOf(path.join(workspaceDir, 'src', ref.name))) !== undefined;
   try {
     let sourcePath: string;
     if (ref.kind === 'remote') {
       // The folder's name becomes /workspaces/<repo> in the container, as in Codespaces.
       sourcePath = path.join(workspaceDir, 'src', ref.name);
-      if (kept) progress.note(`Using the files kept in ${sourcePath}`);
+      if (clonesRemotely(backend)) {
+        // The engine clones it (Kubernetes: inside the cluster); only what devc plans with comes here.
+        await progress.phase(`Reading ${ref.display}`, `Read ${ref.display}`, () =>
+          backend.fetchForPlanning({
+            url: ref.url,
+            branch: ref.branch,
+            dest: sourcePath,
+            token,
+            signal: ctx.signal,
+          }),
+        );
+      } else if (kept) progress.note(`Using the files kept in ${sourcePath}`);
       else {
+        const { cloneRepository } = await import('../git/clone.js');
         await progress.phase(`Cloning ${ref.display}`, `Cloned ${ref.display}`, () =>
           cloneRepository({ url: ref.url, branch: ref.branch, dest: sourcePath, token, signal: ctx.signal }),
         );
@@ -82,17 +106,27 @@ async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: 
       sourcePath = ref.path;
     }
     const head = (await headOf(sourcePath)) ?? { branch: '', commit: '' };
-    const workspace = await createWorkspace(ctx, backend, {
-      name,
-      sourcePath,
-      repoName: ref.name,
-      repository: { url: repositoryKey(ref), branch: head.branch || ref.branch },
-      owner: ownerName(),
-      variant: options.variant,
-      devcontainerPath: options.devcontainerPath,
-      token,
-      env: { DEVC_IDLE_TIMEOUT: String(options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS), ...gitIdentity(ctx.env) },
-    }, progress);
+    // Loaded only to create: a resume stays light.
+    const { createWorkspace } = await import('./create.js');
+    const workspace = await createWorkspace(
+      ctx,
+      backend,
+      {
+        name,
+        sourcePath,
+        repoName: ref.name,
+        repository: { url: repositoryKey(ref), branch: head.branch || ref.branch },
+        owner: ownerName(),
+        variant: options.variant,
+        devcontainerPath: options.devcontainerPath,
+        token,
+        env: {
+          DEVC_IDLE_TIMEOUT: String(options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS),
+          ...gitIdentity(ctx.env),
+        },
+      },
+      progress,
+    );
     await progress.phase('Waiting for SSH', 'SSH is ready', () => waitUntilReady(ctx, backend, name));
     return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
   } catch (error) {
@@ -103,15 +137,27 @@ async function create(ctx: Context, backend: Backend, ref: RepositoryRef, name: 
   }
 }
 
-async function resume(ctx: Context, backend: Backend, workspace: Workspace, progress: Progress): Promise<Workspace> {
+async function resume(
+  ctx: Context,
+  backend: Backend,
+  workspace: Workspace,
+  progress: Progress,
+): Promise<Workspace> {
   if (workspace.state !== 'running') {
-    await progress.phase(`Starting workspace ${workspace.name}`, `Started workspace ${workspace.name}`, () => backend.start(workspace.name));
+    await progress.phase(`Starting workspace ${workspace.name}`, `Started workspace ${workspace.name}`, () =>
+      backend.start(workspace.name),
+    );
   }
-  await waitUntilReady(ctx, backend, workspace.name);
+  await waitUntilReady(ctx, backend, workspace.name, undefined, workspace.state === 'running');
   return (await backend.find(workspace.name)) ?? missing(workspace.name);
 }
 
-async function findExisting(backend: Backend, ref: RepositoryRef, repository: string, name: string | undefined): Promise<Workspace | null> {
+async function findExisting(
+  backend: Backend,
+  ref: RepositoryRef,
+  repository: string,
+  name: string | undefined,
+): Promise<Workspace | null> {
   if (name !== undefined) {
     const named = await backend.find(name);
     if (named && named.repository.url !== repository) {
@@ -122,7 +168,10 @@ async function findExisting(backend: Backend, ref: RepositoryRef, repository: st
     return named;
   }
   const all = await backend.list();
-  const same = all.filter((w) => w.repository.url === repository && (ref.branch === undefined || w.repository.branch === ref.branch));
+  const same = all.filter(
+    (w) =>
+      w.repository.url === repository && (ref.branch === undefined || w.repository.branch === ref.branch),
+  );
   return same.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ?? null;
 }
 
@@ -139,7 +188,9 @@ async function freeName(backend: Backend, base: string): Promise<string> {
  */
 async function giveToWorkspaceUser(dir: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
-  await execa('chown', ['-R', '1000:1000', dir]);
+  const result = await run('chown', ['-R', '1000:1000', dir]);
+  if (result.exitCode !== 0)
+    throw new DevcError(`Can't give ${dir} to the workspace user.`, { details: result.stderr });
 }
 
 /** What devc records as the repository: the clone URL, or the absolute path of a local tree. */

@@ -14,6 +14,12 @@ export async function pinHostKey(knownHosts: string, workspace: string, publicKe
   await writeAtomic(knownHosts, `${kept.join('\n')}\n`);
 }
 
+/** True when a host key is pinned for the workspace. */
+export async function isPinned(knownHosts: string, workspace: string): Promise<boolean> {
+  const alias = hostAlias(workspace);
+  return (await readLines(knownHosts)).some((line) => line.split(/\s+/)[0] === alias);
+}
+
 /** Forgets a workspace's host key. */
 export async function unpinHostKey(knownHosts: string, workspace: string): Promise<void> {
   const alias = hostAlias(workspace);

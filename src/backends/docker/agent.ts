@@ -26,7 +26,20 @@ export function readAgentEnv(configDir: string | undefined): Record<string, stri
 /** Starts devc's agent inside a running container of a repository's own image (not its PID 1). */
 export async function startInjectedAgent(container: string, configDir: string | undefined): Promise<void> {
   const env = readAgentEnv(configDir);
-  const envArgs = Object.entries({ ...env, DEVC_AGENT_INJECTED: '1' }).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+  const envArgs = Object.entries({ ...env, DEVC_AGENT_INJECTED: '1' }).flatMap(([k, v]) => [
+    '--env',
+    `${k}=${v}`,
+  ]);
   // Its lines go to PID 1's output, so `docker logs` (and `devc logs`) show them as for dev8 images.
-  await docker(['exec', '--detach', '--user', 'root', ...envArgs, container, '/bin/sh', '-c', 'exec /opt/devc/bin/devc-agent >>/proc/1/fd/1 2>>/proc/1/fd/2']);
+  await docker([
+    'exec',
+    '--detach',
+    '--user',
+    'root',
+    ...envArgs,
+    container,
+    '/bin/sh',
+    '-c',
+    'exec /opt/devc/bin/devc-agent >>/proc/1/fd/1 2>>/proc/1/fd/2',
+  ]);
 }

@@ -24,7 +24,9 @@ export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
 }
 
 /** Creates the container through @devcontainers/cli (build, Features, Compose, hooks), then starts devc's agent. */
-export async function createWithDevcontainerCli(spec: DevcontainerSpec): Promise<{ remoteUser: string; merged: Record<string, unknown> }> {
+export async function createWithDevcontainerCli(
+  spec: DevcontainerSpec,
+): Promise<{ remoteUser: string; merged: Record<string, unknown> }> {
   const labels = {
     [Label.workspace]: spec.name,
     [Label.repository]: spec.repository.url,
@@ -56,7 +58,8 @@ export async function createWithDevcontainerCli(spec: DevcontainerSpec): Promise
   });
   // devcontainer up may name it anything; devc finds workspaces as devc-<name>.
   const current = await docker(['inspect', '--format', '{{.Name}}', result.containerId]);
-  if (current.stdout.trim() !== `/devc-${spec.name}`) await docker(['rename', result.containerId, `devc-${spec.name}`]);
+  if (current.stdout.trim() !== `/devc-${spec.name}`)
+    await docker(['rename', result.containerId, `devc-${spec.name}`]);
   await writeEnvFile(spec.configPath, 'agent.env', {
     ...spec.env,
     DEVC_USER: result.remoteUser,
@@ -82,5 +85,7 @@ async function writeEnvFile(configDir: string, file: string, env: Record<string,
 
 function stringRecord(value: unknown): Record<string, string> {
   if (!value || typeof value !== 'object') return {};
-  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }

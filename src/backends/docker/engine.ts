@@ -1,5 +1,7 @@
-import { execa, type Options, type ResultPromise } from 'execa';
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { DevcError, EngineError } from '../../errors.js';
+import { run } from '../../process.js';
 
 export interface DockerResult {
   exitCode: number;
@@ -18,29 +20,19 @@ export function engineUnreachable(detail?: string): EngineError {
   });
 }
 
-/** Runs the docker CLI and captures its output; throws on failure unless `allowFailure`. */
+/**
+ * Runs the docker CLI and captures its output; throws on failure unless `allowFailure`.
+ */
 export async function docker(
   args: string[],
   options: { allowFailure?: boolean; input?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
 ): Promise<DockerResult> {
-  const result = await execa('docker', args, {
-    reject: false,
-    stripFinalNewline: true,
-    ...(options.input !== undefined ? { input: options.input } : {}),
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
-  });
-  if (result.failed && result.exitCode === undefined) {
-    if (result.isCanceled) throw new DevcError('Cancelled.');
+  const out = await run('docker', args, options);
+  if (out.exitCode === 127 && /ENOENT/.test(out.stderr)) {
     throw new EngineError("Can't run the `docker` command.", {
       hint: 'Install the Docker CLI, or run `devc doctor`.',
     });
   }
-  const out = {
-    exitCode: result.exitCode ?? 1,
-    stdout: String(result.stdout),
-    stderr: String(result.stderr),
-  };
   if (out.exitCode !== 0 && UNREACHABLE.test(out.stderr)) throw engineUnreachable(out.stderr.trim());
   if (out.exitCode !== 0 && !options.allowFailure) {
     throw new DevcError(`docker ${args[0] ?? ''} failed: ${lastLine(out.stderr)}`, {
@@ -51,8 +43,14 @@ export async function docker(
 }
 
 /** Runs the docker CLI with the caller's terminal attached; resolves to its exit code. */
-export function dockerInteractive(args: string[], options: Options = {}): ResultPromise {
-  return execa('docker', args, { stdio: 'inherit', reject: false, ...options });
+export function dockerInteractive(args: string[]): Promise<{ exitCode: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker', args, { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ exitCode: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 1) : 1) }),
+    );
+  });
 }
 
 function lastLine(text: string): string {
