@@ -3,7 +3,7 @@ import path from 'node:path';
 import { devcontainerUp } from '../../devcontainer/up.js';
 import type { CliLog } from '../../devcontainer/cli.js';
 import { Label, type WorkspaceSpec } from '../../workspace/model.js';
-import { devcVersion } from '../../version.js';
+import { workspaceLabels } from '../../workspace/labels.js';
 import { AGENT_CONFIG_DIR, INJECTED_LABEL, startInjectedAgent } from './agent.js';
 import { docker } from './engine.js';
 
@@ -27,18 +27,10 @@ export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
 export async function createWithDevcontainerCli(
   spec: DevcontainerSpec,
 ): Promise<{ remoteUser: string; merged: Record<string, unknown> }> {
-  const labels = {
-    [Label.workspace]: spec.name,
-    [Label.repository]: spec.repository.url,
-    [Label.branch]: spec.repository.branch ?? '',
-    [Label.owner]: spec.owner,
-    [Label.version]: devcVersion(),
-    [Label.source]: spec.sourcePath,
-    [Label.folder]: spec.folder,
-    [Label.createdAt]: new Date().toISOString(),
+  const labels = workspaceLabels(spec, {
     [Label.config]: spec.devcontainerConfig,
     [INJECTED_LABEL]: 'injected',
-  };
+  });
   const mounts = [
     // external: with Compose, the volumes are devc's, not scoped to the Compose project.
     `type=volume,source=${spec.homeVolume},target=${spec.home},external=true`,
