@@ -48,11 +48,24 @@ export function createContext(options: ContextOptions): Context {
     paths: resolvePaths(env),
     version: devcVersion(),
     backend,
-    backends: async () => [await backend('docker')],
+    backends: () => allBackends(env, options.io, backend),
     signal: options.signal ?? new AbortController().signal,
   };
 }
 
 export function defaultBackendKind(env: NodeJS.ProcessEnv): BackendKind {
   return env.DEVC_BACKEND === 'kubernetes' ? 'kubernetes' : 'docker';
+}
+
+/**
+ * Docker always; Kubernetes too when a kubeconfig is there (KUBECONFIG or ~/.kube/config), found
+ * without loading the client. Unless Kubernetes was chosen, a cluster that does not answer shows no
+ * workspaces and a warning, so commands about Docker workspaces still work.
+ */
+async function allBackends(env: NodeJS.ProcessEnv, io: IO, backend: (kind?: BackendKind) => Promise<Backend>): Promise<Backend[]> {
+  const { kubeconfigPresent, tolerant } = await import('./backends/kubernetes/presence.js');
+  const chosen = env.DEVC_BACKEND === 'kubernetes';
+  if (!chosen && !kubeconfigPresent(env)) return [await backend('docker')];
+  const kubernetes = await backend('kubernetes');
+  return [await backend('docker'), chosen ? kubernetes : tolerant(kubernetes, (m) => io.warn(m))];
 }

@@ -3,16 +3,16 @@ import type { BackendKind } from '../workspace/model.js';
 import type { Backend } from './backend.js';
 
 /** The one place a backend is chosen. Each is imported lazily so `devc --version` loads neither. */
-export async function createBackend(kind: BackendKind, _env: NodeJS.ProcessEnv): Promise<Backend> {
+export async function createBackend(kind: BackendKind, env: NodeJS.ProcessEnv): Promise<Backend> {
   switch (kind) {
     case 'docker': {
       const { DockerBackend } = await import('./docker/backend.js');
       return new DockerBackend();
     }
-    case 'kubernetes':
-      throw new UsageError('The Kubernetes backend is not available in this version yet.', {
-        hint: 'Use --backend docker.',
-      });
+    case 'kubernetes': {
+      const { KubernetesBackend } = await import('./kubernetes/backend.js');
+      return new KubernetesBackend(env);
+    }
     default: {
       const never: never = kind;
       throw new UsageError(`Unknown backend "${String(never)}".`, { hint: 'Use docker or kubernetes.' });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { Workspace } from '../workspace/model.js';
 import { age, table } from '../ui/table.js';
+import { formatDuration } from '../workspace/duration.js';
 import { examples } from './index.js';
 
 export function registerList(program: Command, ctx: Context): void {
@@ -28,9 +29,10 @@ export function registerList(program: Command, ctx: Context): void {
         w.repository.url,
         w.repository.branch ?? '',
         w.backend,
+        idleColumn(w.idleTimeoutSeconds),
         age(w.createdAt),
       ]);
-      ctx.io.out(table([['NAME', 'STATE', 'REPOSITORY', 'BRANCH', 'BACKEND', 'CREATED'], ...rows]));
+      ctx.io.out(table([['NAME', 'STATE', 'REPOSITORY', 'BRANCH', 'BACKEND', 'IDLE', 'CREATED'], ...rows]));
     });
 }
 
@@ -46,7 +48,14 @@ export function workspaceJson(w: Workspace): Record<string, unknown> {
     variant: w.variant ?? null,
     folder: w.folder,
     createdAt: w.createdAt,
+    idleTimeoutSeconds: w.idleTimeoutSeconds ?? null,
   };
+}
+
+/** The idle timeout as the IDLE column shows it: "30m", "never", or "-" when unknown. */
+function idleColumn(seconds: number | undefined): string {
+  if (seconds === undefined) return '-';
+  return seconds === 0 ? 'never' : formatDuration(seconds);
 }
 
 function paintState(ctx: Context, state: Workspace['state']): string {

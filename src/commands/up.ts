@@ -24,12 +24,27 @@ export function registerUp(program: Command, ctx: Context): void {
         .env('DEVC_BACKEND'),
     )
     .addOption(
+      new Option('--context <name>', 'Kubernetes: the kubeconfig context (default: the current one)').env(
+        'DEVC_KUBE_CONTEXT',
+      ),
+    )
+    .addOption(
+      new Option('--namespace <name>', "Kubernetes: the namespace (default: the context's, else devc)").env(
+        'DEVC_NAMESPACE',
+      ),
+    )
+    .addOption(
       new Option(
         '--idle-timeout <duration>',
         'stop after this long without SSH or editor use (0: never)',
       ).env('DEVC_IDLE_TIMEOUT'),
     )
-    .addOption(new Option('--devcontainer-path <path>', 'which devcontainer.json, when the repository has several').env('DEVC_DEVCONTAINER_PATH'))
+    .addOption(
+      new Option(
+        '--devcontainer-path <path>',
+        'which devcontainer.json, when the repository has several',
+      ).env('DEVC_DEVCONTAINER_PATH'),
+    )
     .addOption(
       new Option('--ide <ide>', 'what to open once it is up (none in CI or without a display)')
         .choices(['code-server', 'vscode', 'none'])
@@ -50,8 +65,21 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
     .action(
       async (
         repo: string,
-        opts: { name?: string; variant?: string; backend?: string; idleTimeout?: string; devcontainerPath?: string; ide?: string; json?: boolean },
+        opts: {
+          name?: string;
+          variant?: string;
+          backend?: string;
+          context?: string;
+          namespace?: string;
+          idleTimeout?: string;
+          devcontainerPath?: string;
+          ide?: string;
+          json?: boolean;
+        },
       ) => {
+        // The Kubernetes backend (and the forwarder it starts) read these from the environment.
+        if (opts.context !== undefined) ctx.env.DEVC_KUBE_CONTEXT = opts.context;
+        if (opts.namespace !== undefined) ctx.env.DEVC_NAMESPACE = opts.namespace;
         const { up } = await import('../services/up.js');
         const { createProgress } = await import('../ui/progress.js');
         const result = await up(
@@ -62,7 +90,7 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
             ...(opts.variant !== undefined ? { variant: parseVariant(opts.variant) } : {}),
             ...(opts.backend !== undefined ? { backend: parseBackendKind(opts.backend) } : {}),
             ...(opts.devcontainerPath !== undefined ? { devcontainerPath: opts.devcontainerPath } : {}),
-          ...(opts.idleTimeout !== undefined
+            ...(opts.idleTimeout !== undefined
               ? { idleTimeoutSeconds: parseDuration(opts.idleTimeout) }
               : {}),
           },
@@ -82,7 +110,7 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
         renderPortNotes(ctx.io, forwarder?.ports ?? []);
         if (opts.ide && opts.ide !== 'none') {
           const { openIde } = await import('./code.js');
-          await openIde(ctx, result.workspace.name, opts.ide as Ide);
+          await openIde(ctx, result.workspace.name, opts.ide as Ide, true, Boolean(opts.json));
         }
       },
     );

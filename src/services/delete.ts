@@ -6,6 +6,9 @@ import { findUnsavedWork, hasUnsavedWork } from '../git/safety.js';
 import { unpinHostKey } from '../ssh/known-hosts.js';
 import type { Selected } from './select.js';
 
+/** Deleting would lose uncommitted or unpushed work (the details list it). */
+export class UnsavedWorkError extends DevcError {}
+
 /** Deletes a workspace and what devc made for it. Refuses to drop unsaved work unless `force`. */
 export async function deleteWorkspace(ctx: Context, selected: Selected, force: boolean): Promise<void> {
   const { workspace, backend } = selected;
@@ -17,8 +20,9 @@ export async function deleteWorkspace(ctx: Context, selected: Selected, force: b
       const lines = [
         ...work.uncommitted.slice(0, 20).map((f) => `uncommitted: ${f}`),
         ...work.unpushed.slice(0, 20).map((c) => `unpushed:    ${c}`),
+        ...(work.stashed ?? []).slice(0, 20).map((c) => `stashed:     ${c}`),
       ];
-      throw new DevcError(`Workspace ${workspace.name} has work that is not pushed anywhere.`, {
+      throw new UnsavedWorkError(`Workspace ${workspace.name} has work that is not pushed anywhere.`, {
         hint: `Commit and push it first, or delete anyway with \`devc delete -w ${workspace.name} --force\`.`,
         details: lines.join('\n'),
       });

@@ -46,5 +46,8 @@ export async function ensureRunning(ctx: Context, selected: Selected): Promise<W
   await selected.backend.start(selected.workspace.name);
   const { waitUntilReady } = await import('./ready.js');
   await waitUntilReady(ctx, selected.backend, selected.workspace.name);
+  // Its ports come back with it (the forwarder may have been ended by `devc stop`).
+  const { startForwarder } = await import('./forwarder.js');
+  await startForwarder(ctx, selected.workspace.name, selected.backend.kind).catch(() => null);
   return (await selected.backend.find(selected.workspace.name)) ?? selected.workspace;
 }

@@ -13,6 +13,8 @@ export const Label = {
   source: 'dev.devc.source',
   folder: 'dev.devc.folder',
   createdAt: 'dev.devc.created-at',
+  /** The devcontainer.json it was made from, relative to the source (none for dev8 images). */
+  config: 'dev.devc.config',
 } as const;
 
 /** A workspace as the engine reports it. */
@@ -27,10 +29,21 @@ export interface Workspace {
   variant: string | undefined;
   /** Where the source is mounted inside the workspace. */
   folder: string;
+  /** The user SSH and exec run as (dev in dev8 images; the config's remoteUser otherwise). */
+  user: string;
   /** The host folder holding the source, when there is one. */
   sourcePath: string | undefined;
+  /** Who made it (dev.devc.owner). */
+  owner?: string | undefined;
+  /** The devcontainer.json it was made from, when it was. */
+  devcontainerConfig?: string | undefined;
   createdAt: string;
   id: string;
+  /** Seconds without SSH or editor use before it stops itself (0: never); undefined when unknown. */
+  idleTimeoutSeconds?: number | undefined;
+  /** When it last started and last stopped (ISO), when the engine knows. */
+  startedAt?: string | undefined;
+  stoppedAt?: string | undefined;
 }
 
 /** What `create` needs to make a workspace. */

@@ -1,8 +1,27 @@
-import type { Backend, ExecOptions, ExecResult } from '../backend.js';
+import type {
+  Backend,
+  ExecOptions,
+  ExecResult,
+  LogOptions,
+  WorkspaceDetails,
+  WorkspaceEvent,
+  WorkspaceUsage,
+} from '../backend.js';
 import { Label, type Workspace, type WorkspaceSpec, type WorkspaceState } from '../../workspace/model.js';
 import { DevcError } from '../../errors.js';
-import { devcVersion } from '../../version.js';
+import { workspaceLabels } from '../../workspace/labels.js';
 import { docker, dockerInteractive, engineUnreachable } from './engine.js';
+import {
+  dockerDetails,
+  dockerExecStream,
+  dockerLogs,
+  engineTime,
+  giveVolumeToUser,
+  idleTimeoutOf,
+} from './lifecycle.js';
+import { dockerEvents, dockerUsage } from './watch.js';
+import { AGENT_CONFIG_DIR, INJECTED_LABEL, readAgentEnv, startInjectedAgent } from './agent.js';
+import type { DevcontainerSpec } from './devcontainer.js';
 
 /** Names of the engine objects a workspace owns. */
 export const containerName = (name: string): string => `devc-${name}`;
@@ -13,7 +32,7 @@ export const sharedVolume = (owner: string): string =>
 interface InspectedContainer {
   Id: string;
   Created: string;
-  Config: { Image: string; Labels: Record<string, string> | null };
+  Config: { Image: string; Labels: Record<string, string> | null; Env?: string[] | null };
   State: {
     Status: string;
     Running: boolean;
@@ -22,7 +41,11 @@ interface InspectedContainer {
     StartedAt: string;
     FinishedAt: string;
   };
-  NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
+  NetworkSettings: {
+    Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+    Networks?: Record<string, { IPAddress: string }> | null;
+  };
+  Mounts?: { Source: string; Destination: string }[] | null;
 }
 
 /** Docker: one container per workspace, a home volume, a shared volume per user; labels are the index. */
@@ -48,24 +71,15 @@ export class DockerBackend implements Backend {
   }
 
   async create(spec: WorkspaceSpec): Promise<Workspace> {
-    const labels = {
-      [Label.workspace]: spec.name,
-      [Label.repository]: spec.repository.url,
-      [Label.branch]: spec.repository.branch ?? '',
-      [Label.owner]: spec.owner,
-      [Label.version]: devcVersion(),
-      [Label.variant]: spec.variant ?? '',
-      [Label.source]: spec.sourcePath,
-      [Label.folder]: spec.folder,
-      [Label.createdAt]: new Date().toISOString(),
-    };
+    const labels = workspaceLabels(spec, { [Label.variant]: spec.variant ?? '' });
     const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
     await this.ensureVolume(homeVolume(spec.name), {
       [Label.workspace]: spec.name,
       [Label.owner]: spec.owner,
     });
     const shared = sharedVolume(spec.owner);
-    await this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' });
+    if (await this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' }))
+      await giveVolumeToUser(shared, spec.image);
     const envArgs = Object.entries(spec.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
     await docker([
       'create',
@@ -102,18 +116,48 @@ export class DockerBackend implements Backend {
 
   async start(name: string): Promise<void> {
     await docker(['start', containerName(name)]);
+    const [container] = await this.inspect([containerName(name)]);
+    // A repository's own image runs its own PID 1: devc's agent is started beside it on every start.
+    if (container?.Config.Labels?.[INJECTED_LABEL] === 'injected') await startInjectedAgent(containerName(name), agentConfigDir(container));
+  }
+
+  async capacity(): Promise<{ cpus: number; memoryBytes: number }> {
+    const info = await docker(['info', '--format', '{{.NCPU}} {{.MemTotal}}']);
+    const [cpus = '0', memory = '0'] = info.stdout.trim().split(' ');
+    return { cpus: Number(cpus), memoryBytes: Number(memory) };
+  }
+
+  /** Creates the workspace from a repository's devcontainer.json through @devcontainers/cli. */
+  async createFromDevcontainer(spec: Omit<DevcontainerSpec, 'homeVolume' | 'sharedVolume'>): Promise<Workspace> {
+    await this.ensureVolume(homeVolume(spec.name), { [Label.workspace]: spec.name, [Label.owner]: spec.owner });
+    const shared = sharedVolume(spec.owner);
+    await this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' });
+    // Loaded only here: it brings the Dev Containers CLI wrapper (and execa) with it.
+    const { createWithDevcontainerCli } = await import('./devcontainer.js');
+    await createWithDevcontainerCli({ ...spec, homeVolume: homeVolume(spec.name), sharedVolume: shared });
+    const created = await this.find(spec.name);
+    if (!created) throw new DevcError(`Workspace ${spec.name} vanished right after it was created.`);
+    return created;
   }
 
   async stop(name: string): Promise<void> {
     await docker(['stop', '--time', '10', containerName(name)]);
   }
 
-  async remove(name: string): Promise<void> {
-    await docker(['rm', '--force', '--volumes', containerName(name)], { allowFailure: true });
+  async remove(name: string, options: { keepData?: boolean } = {}): Promise<void> {
+    // By label: a container the Dev Containers CLI made may not carry devc's name yet.
+    const ids = (await docker(['ps', '-a', '-q', '--filter', `label=${Label.workspace}=${name}`])).stdout.split('\n').filter(Boolean);
+    const [container] = ids.length > 0 ? await this.inspect(ids) : [];
+    if (ids.length > 0) await docker(['rm', '--force', ...(options.keepData ? [] : ['--volumes']), ...ids], { allowFailure: true });
+    // A Compose config's other services (and its network) belong to the workspace too.
+    const project = container?.Config.Labels?.['com.docker.compose.project'];
+    if (project) await removeComposeProject(project, options.keepData ?? false);
+    if (options.keepData) return;
     const volumes = await docker(['volume', 'ls', '-q', '--filter', `label=${Label.workspace}=${name}`]);
     const names = volumes.stdout.split('\n').filter(Boolean);
     if (names.length > 0) await docker(['volume', 'rm', '--force', ...names]);
   }
+
 
   async exec(name: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const result = await docker(['exec', ...execFlags(options), containerName(name), ...command], {
@@ -130,11 +174,43 @@ export class DockerBackend implements Backend {
   async endpoint(name: string, port: number): Promise<{ host: string; port: number }> {
     const [container] = await this.inspect([containerName(name)]);
     const binding = container?.NetworkSettings.Ports?.[`${port}/tcp`]?.find((b) => b.HostIp === '127.0.0.1');
+    // Unpublished (a repository's own config): the container's address on its bridge network.
+    const address = container && !binding ? containerAddress(container) : undefined;
+    if (address && container?.State.Running) return { host: address, port };
     if (!binding)
       throw new DevcError(`Port ${port} of workspace ${name} is not reachable; is it running?`, {
         hint: `Run \`devc up\` or \`devc start -w ${name}\`.`,
       });
     return { host: '127.0.0.1', port: Number(binding.HostPort) };
+  }
+
+  async logs(
+    name: string,
+    options: LogOptions,
+    out: NodeJS.WritableStream,
+    err: NodeJS.WritableStream,
+  ): Promise<void> {
+    await dockerLogs(containerName(name), options, out, err);
+  }
+
+  async execStream(
+    name: string,
+    command: string[],
+    options: ExecOptions & { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream },
+  ): Promise<{ exitCode: number; stderr: string }> {
+    return dockerExecStream(containerName(name), execFlags(options), command, options);
+  }
+
+  async details(name: string): Promise<WorkspaceDetails> {
+    return dockerDetails(containerName(name), homeVolume(name));
+  }
+
+  events(onEvent: (event: WorkspaceEvent) => void, signal: AbortSignal): Promise<void> {
+    return dockerEvents(onEvent, signal);
+  }
+
+  usage(names: string[], signal?: AbortSignal): Promise<Map<string, WorkspaceUsage>> {
+    return dockerUsage(new Map(names.map((n) => [n, containerName(n)])), signal);
   }
 
   private async inspect(refs: string[]): Promise<InspectedContainer[]> {
@@ -145,15 +221,17 @@ export class DockerBackend implements Backend {
     return result.stdout ? (JSON.parse(result.stdout) as InspectedContainer[]) : [];
   }
 
-  private async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+  /** Creates the volume unless it exists; true when it made it. */
+  private async ensureVolume(name: string, labels: Record<string, string>): Promise<boolean> {
     const exists = await docker(['volume', 'inspect', name], { allowFailure: true });
-    if (exists.exitCode === 0) return;
+    if (exists.exitCode === 0) return false;
     await docker([
       'volume',
       'create',
       ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
       name,
     ]);
+    return true;
   }
 }
 
@@ -179,9 +257,16 @@ function toWorkspace(c: InspectedContainer): Workspace {
     image: c.Config.Image,
     variant: labels[Label.variant] || undefined,
     folder: labels[Label.folder] ?? '/workspaces',
+    user: readAgentEnv(agentConfigDir(c)).DEVC_USER ?? 'dev',
     sourcePath: labels[Label.source] || undefined,
     createdAt: labels[Label.createdAt] ?? c.Created,
     id: c.Id,
+    // dev8 images get it as container env; an injected agent from agent.env.
+    idleTimeoutSeconds: idleTimeoutOf([...(c.Config.Env ?? []), `DEVC_IDLE_TIMEOUT=${readAgentEnv(agentConfigDir(c)).DEVC_IDLE_TIMEOUT ?? 0}`]),
+    devcontainerConfig: labels[Label.config] || undefined,
+    owner: labels[Label.owner] || undefined,
+    startedAt: engineTime(c.State.StartedAt),
+    stoppedAt: c.State.Running ? undefined : engineTime(c.State.FinishedAt),
   };
 }
 
@@ -202,4 +287,23 @@ function stateOf(s: InspectedContainer['State']): { state: WorkspaceState; reaso
     default:
       return { state: 'stopped', reason: s.Status };
   }
+}
+
+function agentConfigDir(c: InspectedContainer): string | undefined {
+  return c.Mounts?.find((m) => m.Destination === AGENT_CONFIG_DIR)?.Source;
+}
+
+function containerAddress(c: InspectedContainer): string | undefined {
+  return Object.values(c.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+}
+
+async function removeComposeProject(project: string, keepData: boolean): Promise<void> {
+  const filter = `label=com.docker.compose.project=${project}`;
+  const ids = (await docker(['ps', '-a', '-q', '--filter', filter])).stdout.split('\n').filter(Boolean);
+  if (ids.length > 0) await docker(['rm', '--force', ...(keepData ? [] : ['--volumes']), ...ids], { allowFailure: true });
+  if (keepData) return;
+  const networks = (await docker(['network', 'ls', '-q', '--filter', filter])).stdout.split('\n').filter(Boolean);
+  if (networks.length > 0) await docker(['network', 'rm', ...networks], { allowFailure: true });
+  const volumes = (await docker(['volume', 'ls', '-q', '--filter', filter])).stdout.split('\n').filter(Boolean);
+  if (volumes.length > 0) await docker(['volume', 'rm', '--force', ...volumes], { allowFailure: true });
 }

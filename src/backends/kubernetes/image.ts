@@ -1,0 +1,83 @@
+import { DevcError, UsageError } from '../../errors.js';
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/** `host[:port]/path:tag` → its parts; null when the reference names no registry host. */
+export function splitReference(ref: string): { host: string; repository: string; tag: string } | null {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return null;
+  const host = ref.slice(0, slash);
+  if (!/[.:]/.test(host) && host !== 'localhost') return null;
+  const rest = ref.slice(slash + 1);
+  const at = rest.lastIndexOf(':');
+  return at > rest.lastIndexOf('/')
+    ? { host, repository: rest.slice(0, at), tag: rest.slice(at + 1) }
+    : { host, repository: rest, tag: 'latest' };
+}
+
+/** The image's config digest in its registry (= `docker image inspect` Id), or undefined when unknown. */
+async function registryDigest(ref: string): Promise<string | undefined | null> {
+  const parts = splitReference(ref);
+  if (!parts) return undefined;
+  for (const scheme of ['https', 'http']) {
+    try {
+      const res = await fetch(`${scheme}://${parts.host}/v2/${parts.repository}/manifests/${parts.tag}`, {
+        headers: { Accept: MANIFEST_TYPES },
+        signal: AbortSignal.timeout(5000),
+      });
+      if (res.status === 404) return null;
+      if (!res.ok) return undefined; // needs a login: let the node's pull speak for itself
+      const manifest = (await res.json()) as { config?: { digest?: string } };
+      return manifest.config?.digest;
+    } catch {
+      // next scheme (loopback registries speak plain HTTP)
+    }
+  }
+  return undefined;
+}
+
+async function localId(ref: string): Promise<string | undefined> {
+  try {
+    const { docker } = await import('../docker/engine.js');
+    const result = await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
+    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+  } catch {
+    return undefined; // no Docker here: the registry must have it
+  }
+}
+
+/**
+ * Makes sure the cluster can pull `image` from DEVC_REGISTRY: an image only in the local engine (or
+ * newer there) is tagged into the registry and pushed. Resolves to the reference pods use.
+ */
+export async function ensureInRegistry(image: string, registry: string | undefined): Promise<string> {
+  if (!registry) {
+    throw new UsageError('Kubernetes workspaces need a registry the cluster pulls from.', {
+      hint: 'Set DEVC_REGISTRY (e.g. DEVC_REGISTRY=registry.example.com/team) and run `devc up` again.',
+    });
+  }
+  const prefix = `${registry.replace(/\/+$/, '')}/`;
+  const target = image.startsWith(prefix) ? image : `${prefix}${image.replace(/^[^/]+\.[^/]+\//, '')}`;
+  const [remote, local, source] = await Promise.all([
+    registryDigest(target),
+    localId(target),
+    localId(image),
+  ]);
+  const newest = local ?? source;
+  if (newest !== undefined && newest !== remote) {
+    const { docker } = await import('../docker/engine.js');
+    if (target !== image && source !== undefined) await docker(['tag', image, target]);
+    const pushed = await docker(['push', target], { allowFailure: true });
+    if (pushed.exitCode !== 0) {
+      throw new DevcError(`Can't push ${target} for the cluster.`, {
+        hint: `Check that ${registry} is reachable and that you are logged in (docker login).`,
+        details: pushed.stderr.trim(),
+      });
+    }
+  }
+  // Not here and not there: the pod's pull fails, and its event says why (see waitForRunning).
+  return target;
+}

@@ -1,0 +1,42 @@
+import { Writable } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
+import type { LogOptions } from '../backend.js';
+import type { KubeTarget } from './client.js';
+import { CONTAINER } from './exec.js';
+
+/** The workspace container's log into `out` (never ended); a followed log ends when the signal aborts. */
+export async function followLogs(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  options: LogOptions,
+  out: NodeJS.WritableStream,
+): Promise<void> {
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (out.write(chunk)) done();
+      else out.once('drain', () => done());
+    },
+    final(done) {
+      finish();
+      done();
+    },
+  });
+  sink.on('close', () => finish());
+  const controller = await new k8s.Log(target.config).log(namespace, pod, CONTAINER, sink, {
+    follow: Boolean(options.follow),
+    ...(options.tail !== undefined ? { tailLines: options.tail } : {}),
+  });
+  const abort = (): void => {
+    controller.abort();
+    finish();
+  };
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    await finished;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+  }
+}

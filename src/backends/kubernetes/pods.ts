@@ -1,0 +1,227 @@
+import * as k8s from '@kubernetes/client-node';
+import { CancelledError, DevcError } from '../../errors.js';
+import type { WorkspaceState } from '../../workspace/model.js';
+import { call, callOrNull } from './errors.js';
+import type { KubeTarget } from './client.js';
+
+const PULL_FAILURES = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull)$/;
+const CONFIG_FAILURES = /^(CreateContainerConfigError|CreateContainerError|RunContainerError)$/;
+
+/** A pod's state in the user's words (no pod: stopped; the PVC keeps the workspace). */
+export function podState(pod: k8s.V1Pod | null): { state: WorkspaceState; reason: string | undefined } {
+  if (!pod) return { state: 'stopped', reason: 'stopped (no pod; files kept)' };
+  if (pod.metadata?.deletionTimestamp) return { state: 'stopped', reason: 'stopping' };
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  for (const s of statuses) {
+    const waiting = s.state?.waiting;
+    if (waiting?.reason && (PULL_FAILURES.test(waiting.reason) || CONFIG_FAILURES.test(waiting.reason)))
+      return { state: 'failed', reason: `${waiting.reason}: ${waiting.message ?? ''}`.trim() };
+  }
+  switch (pod.status?.phase) {
+    case 'Running':
+      return { state: 'running', reason: undefined };
+    case 'Succeeded':
+      return { state: 'stopped', reason: 'stopped (the agent ended it, e.g. idle)' };
+    case 'Failed': {
+      const failed = statuses.find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0);
+      const t = failed?.state?.terminated;
+      return {
+        state: 'exited',
+        reason: t
+          ? `${failed.name} exited with code ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}`
+          : (pod.status.reason ?? 'failed'),
+      };
+    }
+    default: {
+      const waiting = statuses.map((s) => s.state?.waiting?.reason).find(Boolean);
+      return { state: 'starting', reason: waiting ?? pod.status?.reason ?? 'pending' };
+    }
+  }
+}
+
+/** The pod's last events, oldest first, as lines (for error details). */
+export async function podEvents(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  count = 8,
+): Promise<string> {
+  const list = await callOrNull('list', 'events', namespace, () =>
+    target.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod}` }),
+  ).catch(() => null);
+  const items = (list?.items ?? []).sort((a, b) => time(a) - time(b)).slice(-count);
+  return items.map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${e.message ?? ''}`.trim()).join('\n');
+}
+
+function time(e: k8s.CoreV1Event): number {
+  const t = e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+  return t ? new Date(t).getTime() : 0;
+}
+
+/** The last lines a container printed, or '' when there are none yet. */
+export async function podLogTail(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  container: string,
+  lines = 15,
+): Promise<string> {
+  try {
+    return (
+      await target.core.readNamespacedPodLog({ name: pod, namespace, container, tailLines: lines })
+    ).trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Waits until the pod runs. Fails at once, with the pod's own events and logs, when it can't: an
+ * image that can't be pulled, an init container (the clone) that failed, a pod that ended; and with
+ * the same details when it does not run within `timeoutMs`.
+ */
+export async function waitForRunning(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const deadline = Date.now() + timeoutMs;
+  let unschedulableSince: number | undefined;
+  const changes = await watchPod(target, namespace, pod);
+  try {
+    for (;;) {
+      const done = await checkPod(target, namespace, pod, deadline, timeoutMs, unschedulableSince);
+      if (done === true) return;
+      unschedulableSince = done;
+      if (options.signal?.aborted) throw new CancelledError();
+      // Woken by the pod's next change; the poll is only a fallback for a watch that broke.
+      await changes.next(1000);
+    }
+  } finally {
+    changes.stop();
+  }
+}
+
+/** Wakes a waiter on each change of one pod (a watch); `next` also returns after `ms` without one. */
+async function watchPod(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+): Promise<{ next(ms: number): Promise<void>; stop(): void }> {
+  let wake: (() => void) | undefined;
+  const controller = await new k8s.Watch(target.config)
+    .watch(
+      `/api/v1/namespaces/${namespace}/pods`,
+      { fieldSelector: `metadata.name=${pod}` },
+      () => wake?.(),
+      () => wake?.(),
+    )
+    .catch(() => undefined);
+  return {
+    next: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => resolve(), ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
+    stop: () => controller?.abort(),
+  };
+}
+
+/** One look at the pod: true when it runs, else when it became unschedulable; throws when it can't run. */
+async function checkPod(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  deadline: number,
+  timeoutMs: number,
+  since: number | undefined,
+): Promise<true | number | undefined> {
+  let unschedulableSince = since;
+  const current = await call('get', 'pods', namespace, () =>
+    target.core.readNamespacedPod({ name: pod, namespace }),
+  );
+  const { state, reason } = podState(current);
+  if (state === 'running') return true;
+  if (state === 'failed' && reason && /^(ErrImagePull|ImagePullBackOff|InvalidImageName)/.test(reason)) {
+    const image = current.spec?.containers[0]?.image ?? 'the image';
+    throw new DevcError(`The cluster can't pull image ${image}.`, {
+      hint: 'Check that the image is in DEVC_REGISTRY and that the cluster may pull from it (imagePullSecrets for private registries).',
+      details: [reason, await podEvents(target, namespace, pod)].filter(Boolean).join('\n'),
+    });
+  }
+  if (
+    state === 'failed' ||
+    state === 'exited' ||
+    (state === 'stopped' && current.status?.phase === 'Succeeded')
+  ) {
+    throw await podFailure(
+      target,
+      namespace,
+      current,
+      `Workspace pod ${pod} ${reason ?? 'failed'} while starting.`,
+    );
+  }
+  const scheduled = current.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    unschedulableSince ??= Date.now();
+    // An unbound PVC makes a pod unschedulable for a moment; a lack of CPU or memory does not pass.
+    if (
+      Date.now() - unschedulableSince > 20_000 &&
+      !/unbound|PersistentVolumeClaim/i.test(scheduled.message ?? '')
+    ) {
+      throw new DevcError(`No node can run workspace pod ${pod}: ${scheduled.message ?? 'unschedulable'}`, {
+        hint: 'Ask for less (hostRequirements in devcontainer.json), or free room on the cluster.',
+      });
+    }
+  } else unschedulableSince = undefined;
+  if (Date.now() > deadline) {
+    throw await podFailure(
+      target,
+      namespace,
+      current,
+      `Workspace pod ${pod} did not start within ${Math.round(timeoutMs / 1000)} s (${reason ?? 'pending'}).`,
+    );
+  }
+  return unschedulableSince;
+}
+
+/** An error carrying the pod's last events and the logs of the container that failed (or the workspace's). */
+export async function podFailure(
+  target: KubeTarget,
+  namespace: string,
+  pod: k8s.V1Pod,
+  message: string,
+): Promise<DevcError> {
+  const name = pod.metadata?.name ?? '';
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const failed = statuses.find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0)?.name;
+  const container = failed ?? 'workspace';
+  const [events, logs] = await Promise.all([
+    podEvents(target, namespace, name),
+    podLogTail(target, namespace, name, container),
+  ]);
+  const details = [events && `events:\n${events}`, logs && `${container} logs:\n${logs}`]
+    .filter(Boolean)
+    .join('\n');
+  return new DevcError(message, {
+    hint:
+      failed === 'clone'
+        ? 'The in-cluster clone failed: check the URL, the branch and the token (GITHUB_TOKEN), and that pods reach the git host.'
+        : 'See the events and logs above.',
+    ...(details ? { details } : {}),
+  });
+}
+
+/** Polls until `probe` says the object is gone (deletions are graceful). */
+export async function waitGone(probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 100; Date.now() < deadline; delay = Math.min(delay * 1.5, 1000)) {
+    if (!(await probe())) return;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { AuthError, CancelledError, DevcError } from '../../errors.js';
+import { collector, execIn, type ExecTarget } from './exec.js';
+
+export interface PlanningFetch {
+  url: string;
+  branch: string | undefined;
+  dest: string;
+  token: string | undefined;
+  signal?: AbortSignal;
+}
+
+/**
+ * What devc must read before making a Kubernetes workspace (top-level file names for the image
+ * variant, .devcontainer/), fetched without the rest: one commit, no blobs but those files. The
+ * repository itself is cloned inside the cluster.
+ */
+export async function fetchForPlanning(options: PlanningFetch): Promise<void> {
+  const partial = `${options.dest}.partial-${process.pid}`;
+  await mkdir(path.dirname(options.dest), { recursive: true });
+  const askpass = options.token ? await writeAskpass(options.token) : undefined;
+  const env = {
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
+    GIT_ASKPASS: askpass?.script ?? '',
+  };
+  const git = async (args: string[]): Promise<void> => {
+    const result = await execa('git', ['-c', 'credential.helper=', ...args], {
+      reject: false,
+      stdin: 'ignore',
+      env,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    });
+    if (result.isCanceled) throw new CancelledError();
+    if (result.exitCode !== 0) throw fetchError(options, String(result.stderr));
+  };
+  try {
+    const branch = options.branch ? ['--branch', options.branch] : [];
+    await git([
+      'clone',
+      '--quiet',
+      '--depth',
+      '1',
+      '--filter=blob:none',
+      '--sparse',
+      ...branch,
+      '--',
+      options.url,
+      partial,
+    ]);
+    await git(['-C', partial, 'sparse-checkout', 'add', '.devcontainer']);
+    await rm(options.dest, { recursive: true, force: true });
+    await rename(partial, options.dest);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  } finally {
+    if (askpass) await rm(askpass.dir, { recursive: true, force: true });
+  }
+}
+
+async function writeAskpass(token: string): Promise<{ dir: string; script: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'devc-askpass-'));
+  await chmod(dir, 0o700);
+  const tokenFile = path.join(dir, 'token');
+  await writeFile(tokenFile, token, { mode: 0o600 });
+  const script = path.join(dir, 'askpass');
+  await writeFile(
+    script,
+    `#!/bin/sh\ncase "$1" in\n  Username*) echo x-access-token ;;\n  *) cat '${tokenFile}' ;;\nesac\n`,
+    { mode: 0o700 },
+  );
+  return { dir, script };
+}
+
+function fetchError(options: PlanningFetch, stderr: string): DevcError {
+  const details = stderr.trim();
+  if (/Remote branch .* not found/i.test(stderr))
+    return new DevcError(`Branch ${options.branch ?? ''} does not exist in ${options.url}.`, {
+      hint: 'Check the name after @.',
+      details,
+    });
+  if (
+    /Authentication failed|could not read (Username|Password)|Repository not found|HTTP 40[134]|terminal prompts disabled|Permission denied/i.test(
+      stderr,
+    )
+  )
+    return new AuthError(`Repository ${options.url} was not found, or you have no access to it.`, {
+      hint: options.token
+        ? 'The token was refused: check that GITHUB_TOKEN (or GH_TOKEN) can read it.'
+        : 'If it is private, set GITHUB_TOKEN (or GH_TOKEN).',
+      details,
+    });
+  return new DevcError(`Can't read ${options.url}.`, { hint: 'Check the URL and your network.', details });
+}
+
+/** Uploads a local working tree (as it is, .git included) into `folder` of the running pod, as a tar stream. */
+export async function uploadTree(target: ExecTarget, local: string, folder: string): Promise<void> {
+  const tar = spawn('tar', ['-c', '-f', '-', '-C', local, '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let tarErrors = '';
+  tar.stderr.on('data', (chunk: Buffer) => (tarErrors += chunk.toString()));
+  const packed = new Promise<number>((resolve) => tar.on('close', (code) => resolve(code ?? 1)));
+  const errors = collector();
+  const code = await execIn(
+    target,
+    ['sh', '-c', 'mkdir -p "$1" && exec tar -x -f - -C "$1" --no-same-owner', 'devc-upload', folder],
+    {
+      stdin: tar.stdout,
+      stdout: null,
+      stderr: errors.stream,
+    },
+  );
+  if ((await packed) !== 0) throw new DevcError(`Can't read ${local}.`, { details: tarErrors });
+  if (code !== 0)
+    throw new DevcError(`Can't upload ${local} into the workspace.`, { details: errors.text() });
+}

@@ -1,0 +1,50 @@
+import type * as k8s from '@kubernetes/client-node';
+import { Label, type Workspace } from '../../workspace/model.js';
+import { POD_TEMPLATE } from './objects.js';
+import { podState } from './pods.js';
+
+/** A workspace as the cluster reports it: the PVC says it exists, the pod (if any) how it runs. */
+export function toWorkspace(
+  pvc: k8s.V1PersistentVolumeClaim,
+  pod: k8s.V1Pod | null,
+  namespace: string,
+): Workspace {
+  const labels = pvc.metadata?.labels ?? {};
+  const notes = pvc.metadata?.annotations ?? {};
+  const template = parseTemplate(notes[POD_TEMPLATE]);
+  const container = (pod ?? template)?.spec?.containers[0];
+  const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? '']));
+  const { state, reason } = podState(pod);
+  const idle = Number(env.DEVC_IDLE_TIMEOUT ?? '0');
+  const started = pod?.status?.containerStatuses?.[0]?.state?.running?.startedAt;
+  const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt;
+  return {
+    name: labels[Label.workspace] ?? '',
+    backend: 'kubernetes',
+    state,
+    stateReason: reason,
+    repository: { url: notes[Label.repository] ?? '', branch: notes[Label.branch] || undefined },
+    image: container?.image ?? '',
+    variant: labels[Label.variant] || undefined,
+    folder: notes[Label.folder] ?? '/workspaces',
+    user: notes['dev.devc.user'] ?? 'dev',
+    // Only a local working tree lives on this machine; a remote repository lives in the PVC.
+    sourcePath: notes[Label.source] || undefined,
+    owner: labels[Label.owner] || undefined,
+    devcontainerConfig: notes[Label.config] || undefined,
+    createdAt: notes[Label.createdAt] ?? String(pvc.metadata?.creationTimestamp ?? ''),
+    id: `${namespace}/${pvc.metadata?.name ?? ''}`,
+    idleTimeoutSeconds: Number.isInteger(idle) && idle >= 0 ? idle : 0,
+    startedAt: started ? new Date(started).toISOString() : undefined,
+    stoppedAt: terminated ? new Date(terminated).toISOString() : undefined,
+  };
+}
+
+function parseTemplate(text: string | undefined): k8s.V1Pod | undefined {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as k8s.V1Pod;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,288 @@
+// The Kubernetes backend end to end: the built bin/devc with --backend kubernetes against the real test
+// cluster (test/cluster/cluster.sh up), a git fixture on the node IP (so the in-cluster clone reaches
+// it), and the API server checked directly. Each run uses its own namespaces and deletes them.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubernetesBackend } from '../../src/backends/kubernetes/backend.js';
+import { devc, devcEnv, json, uniquePrefix } from '../e2e/support/devc.js';
+import { startGitServer, type GitServer } from '../e2e/support/git-server.js';
+import {
+  api,
+  createNamespace,
+  deleteNamespace,
+  devcObjects,
+  restrictedKubeconfig,
+} from './support/backend-env.js';
+import { clusterEnv } from './support/cluster.js';
+
+const { registry } = clusterEnv(); // fails the file (never skips) without the cluster's environment
+const nodeIp = process.env.DEVC_NODE_IP ?? '10.213.0.1';
+const image = `${registry}/devc/dev8-base:0.1.0`;
+const prefix = uniquePrefix('kb');
+const namespace = `${prefix}-ws`;
+const restricted = `${prefix}-ro`;
+
+let git: GitServer;
+let env: NodeJS.ProcessEnv;
+let repoUrl: string;
+let configRepoUrl: string;
+
+/** Waits until something accepts TCP connections on host:port (the fixture must answer pods). */
+async function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+beforeAll(async () => {
+  git = await startGitServer(nodeIp);
+  expect(await answers(nodeIp, Number(new URL(git.baseUrl).port))).toBe(true);
+  repoUrl = await git.createRepo(`acme/${prefix}-app`, {
+    'README.md': '# app\n',
+    'hello.sh': 'echo hello\n',
+  });
+  configRepoUrl = await git.createRepo(`acme/${prefix}-sized`, {
+    'README.md': '# sized\n',
+    '.devcontainer/devcontainer.json': JSON.stringify({
+      name: 'sized',
+      image,
+      remoteUser: 'dev',
+      containerEnv: { DEVC_TEST_GREETING: 'hello-from-config' },
+      hostRequirements: { cpus: 1, memory: '1gb', storage: '2gb' },
+    }),
+  });
+  await createNamespace(namespace);
+  await createNamespace(restricted);
+  env = await devcEnv({ DEVC_NAMESPACE: namespace, DEVC_IDLE_TIMEOUT: '0' });
+});
+
+afterAll(async () => {
+  await deleteNamespace(namespace);
+  await deleteNamespace(restricted);
+  await git?.close();
+  if (env?.DEVC_HOME) await rm(env.DEVC_HOME, { recursive: true, force: true });
+});
+
+const k8s = (args: string[], extra: NodeJS.ProcessEnv = {}) => devc([...args], { ...env, ...extra });
+
+describe('a workspace from a remote repository', () => {
+  const name = `${prefix}-app`;
+
+  it('comes up running, cloned inside the cluster, with every object labelled', async () => {
+    const up = await k8s(['up', repoUrl, '--backend', 'kubernetes', '--name', name, '--json']);
+    const result = json<{
+      outcome: string;
+      backend: string;
+      state: string;
+      image: string;
+      repository: { commit: string };
+    }>(up);
+    expect(result, up.stderr).toMatchObject({
+      outcome: 'success',
+      backend: 'kubernetes',
+      state: 'running',
+      image,
+    });
+    expect(result.repository.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect((await devcObjects(namespace, name)).sort()).toEqual(
+      [`networkpolicy/devc-${name}`, `pod/devc-${name}`, `pvc/devc-${name}`, `secret/devc-${name}`].sort(),
+    );
+    const pod = await api().core.readNamespacedPod({ name: `devc-${name}`, namespace });
+    const container = pod.spec?.containers[0];
+    expect(container?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    // Secrets go through the mounted Secret, never the pod spec's environment.
+    expect(JSON.stringify(container?.env)).not.toMatch(/ssh-ed25519|PRIVATE KEY/);
+    const policy = await api().net.readNamespacedNetworkPolicy({ name: `devc-${name}`, namespace });
+    // Ingress as a policy type with no rules (the API drops the empty list): nothing may connect.
+    expect(policy.spec?.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec?.ingress ?? []).toEqual([]);
+    expect(policy.spec?.podSelector?.matchLabels).toEqual({ 'dev.devc.workspace': name });
+  });
+
+  it('runs commands over SSH and exec, passing exit codes through', async () => {
+    const ssh = await k8s([
+      'ssh',
+      '-w',
+      name,
+      '--',
+      'sh',
+      '-c',
+      'echo "$(id -un) $(pwd)"; cat README.md; exit 7',
+    ]);
+    expect(ssh.exitCode, ssh.stderr).toBe(7);
+    expect(ssh.stdout).toContain(`dev /workspaces/${prefix}-app`);
+    expect(ssh.stdout).toContain('# app');
+    const exec = await k8s(['exec', '-w', name, '--', 'sh', '-c', 'git log --format=%s -1; id -u; exit 3']);
+    expect(exec.exitCode, exec.stderr).toBe(3);
+    expect(exec.stdout).toBe('initial\n1000\n');
+  });
+
+  it('shows the agent log', async () => {
+    const logs = await k8s(['logs', '-w', name]);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain('devc-agent: ready');
+  });
+
+  it('copies files both ways', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'devc-k8s-cp-'));
+    try {
+      await writeFile(path.join(dir, 'up.txt'), 'uploaded\n');
+      const upload = await k8s(['cp', path.join(dir, 'up.txt'), `${name}:notes/up.txt`]);
+      expect(upload.exitCode, upload.stderr).toBe(0);
+      const check = await k8s(['exec', '-w', name, '--', 'cat', 'notes/up.txt']);
+      expect(check.stdout).toBe('uploaded\n');
+      // The clone lives only in the PVC: what deleting it would lose is read in the pod.
+      expect(await new KubernetesBackend(env).unsavedWork(name)).toEqual({
+        uncommitted: ['notes/up.txt'],
+        unpushed: [],
+        stashed: [],
+      });
+      const download = await k8s(['cp', `${name}:hello.sh`, path.join(dir, 'hello.sh')]);
+      expect(download.exitCode, download.stderr).toBe(0);
+      expect(await readFile(path.join(dir, 'hello.sh'), 'utf8')).toBe('echo hello\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reaches HTTP ports of the pod through the API server (code-server and a user server)', async () => {
+    const started = await k8s([
+      'exec',
+      '-w',
+      name,
+      '--',
+      'sh',
+      '-c',
+      "setsid /opt/devc/node/bin/node -e \"require('http').createServer((q, s) => s.end('hi from the pod')).listen(3000)\" >/dev/null 2>&1 < /dev/null & sleep 1",
+    ]);
+    expect(started.exitCode, started.stderr).toBe(0);
+    const backend = new KubernetesBackend(env);
+    const app = await backend.endpoint(name, 3000);
+    expect(app.host).toBe('127.0.0.1');
+    expect(await (await fetch(`http://${app.host}:${app.port}/`)).text()).toBe('hi from the pod');
+    const code = await backend.endpoint(name, 8080);
+    const health = await fetch(`http://${code.host}:${code.port}/healthz`);
+    expect(health.status).toBe(200);
+    const login = await fetch(`http://${code.host}:${code.port}/login`);
+    expect(await login.text()).toMatch(/code-server/i);
+  });
+
+  it('keeps files in home across stop and up (the pod goes, the PVC stays)', async () => {
+    const write = await k8s(['exec', '-w', name, '--', 'sh', '-c', 'echo kept > "$HOME/kept.txt"']);
+    expect(write.exitCode, write.stderr).toBe(0);
+    const stop = await k8s(['stop', '-w', name]);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect((await devcObjects(namespace, name)).sort()).toEqual(
+      [`networkpolicy/devc-${name}`, `pvc/devc-${name}`, `secret/devc-${name}`].sort(),
+    );
+    const listed = json<{ name: string; state: string; backend: string }[]>(await k8s(['list', '--json']));
+    expect(listed.find((w) => w.name === name)).toMatchObject({ state: 'stopped', backend: 'kubernetes' });
+    const up = await k8s(['up', repoUrl, '--backend', 'kubernetes', '--json']);
+    expect(json(up), up.stderr).toMatchObject({ name, state: 'running' });
+    const read = await k8s(['ssh', '-w', name, '--', 'sh', '-c', 'cat "$HOME/kept.txt"']);
+    expect(read.stdout).toBe('kept\n');
+  });
+
+  it('comes back after the agent ends the pod (idle stop)', async () => {
+    // What an idle stop does: the agent exits 0, the pod ends (restartPolicy Never), the PVC stays.
+    await k8s(['exec', '-w', name, '--', 'sh', '-c', 'kill -TERM 1']);
+    const deadline = Date.now() + 60_000;
+    let state = '';
+    while (Date.now() < deadline) {
+      const list = json<{ name: string; state: string }[]>(await k8s(['list', '--json']));
+      state = list.find((w) => w.name === name)?.state ?? '';
+      if (state === 'stopped') break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(state).toBe('stopped');
+    const ssh = await k8s(['ssh', '-w', name, '--', 'sh', '-c', 'cat "$HOME/kept.txt"']);
+    expect(ssh.exitCode, ssh.stderr).toBe(0);
+    expect(ssh.stdout).toBe('kept\n');
+  });
+
+  it('delete removes the pod, the PVC, the Secret and the NetworkPolicy', async () => {
+    const del = await k8s(['delete', '-w', name, '--force']);
+    expect(del.exitCode, del.stderr).toBe(0);
+    expect(await devcObjects(namespace, name)).toEqual([]);
+  });
+});
+
+describe('a workspace from a local working tree', () => {
+  it('is uploaded as it is (uncommitted changes too), and delete leaves the tree alone', async () => {
+    const tree = await mkdtemp(path.join(os.tmpdir(), `${prefix}-tree-`));
+    const name = `${prefix}-tree`;
+    try {
+      await writeFile(path.join(tree, 'notes.md'), 'not committed\n');
+      const up = await k8s(['up', tree, '--backend', 'kubernetes', '--name', name, '--json']);
+      expect(json(up), up.stderr).toMatchObject({ outcome: 'success', state: 'running', variant: 'base' });
+      const read = await k8s(['exec', '-w', name, '--', 'sh', '-c', 'cat notes.md; stat -c %U .']);
+      expect(read.stdout).toBe(`not committed\ndev\n`);
+      const del = await k8s(['delete', '-w', name, '--force']);
+      expect(del.exitCode, del.stderr).toBe(0);
+      expect(await devcObjects(namespace, name)).toEqual([]);
+      expect(await readFile(path.join(tree, 'notes.md'), 'utf8')).toBe('not committed\n');
+    } finally {
+      await rm(tree, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('hostRequirements and an image-based devcontainer.json', () => {
+  const name = `${prefix}-sized`;
+
+  it('become the pod requests and limits, the PVC size and the environment', async () => {
+    const up = await k8s(['up', configRepoUrl, '--backend', 'kubernetes', '--name', name, '--json']);
+    expect(json(up), up.stderr).toMatchObject({ outcome: 'success', state: 'running' });
+    const pod = await api().core.readNamespacedPod({ name: `devc-${name}`, namespace });
+    expect(pod.spec?.containers[0]?.resources).toEqual({
+      requests: { cpu: '1', memory: '1G' },
+      limits: { cpu: '1', memory: '1G' },
+    });
+    const pvc = await api().core.readNamespacedPersistentVolumeClaim({ name: `devc-${name}`, namespace });
+    expect(pvc.spec?.resources?.requests?.storage).toBe('2G');
+    const envOut = await k8s(['exec', '-w', name, '--', 'printenv', 'DEVC_TEST_GREETING']);
+    expect(envOut.stdout).toBe('hello-from-config\n');
+    const del = await k8s(['delete', '-w', name, '--force']);
+    expect(del.exitCode, del.stderr).toBe(0);
+    expect(await devcObjects(namespace, name)).toEqual([]);
+  });
+});
+
+describe('errors leave nothing behind', () => {
+  it('a user who may not create objects gets exit 4 naming the verb and resource', async () => {
+    const kubeconfig = await restrictedKubeconfig(restricted, `${prefix}-reader`);
+    const up = await k8s(['up', repoUrl, '--backend', 'kubernetes', '--name', `${prefix}-denied`, '--json'], {
+      KUBECONFIG: kubeconfig,
+      DEVC_NAMESPACE: restricted,
+    });
+    expect(up.exitCode, up.stderr).toBe(4);
+    const result = json<{ outcome: string; message: string }>(up);
+    expect(result.outcome).toBe('error');
+    expect(result.message).toMatch(
+      new RegExp(
+        `may not create (secrets|persistentvolumeclaims|pods|networkpolicies).* in namespace ${restricted}`,
+      ),
+    );
+    expect(await devcObjects(restricted)).toEqual([]);
+  });
+
+  it('an image that can not be pulled fails with the pull error', async () => {
+    const missing = `${registry}/devc/${prefix}-missing:1`;
+    const url = await git.createRepo(`acme/${prefix}-missing`, {
+      '.devcontainer/devcontainer.json': JSON.stringify({ image: missing }),
+    });
+    const up = await k8s(['up', url, '--backend', 'kubernetes', '--name', `${prefix}-missing`, '--json']);
+    expect(up.exitCode).toBe(1);
+    const result = json<{ message: string }>(up);
+    expect(result.message).toContain(`can't pull image ${missing}`);
+    expect(up.stderr).toMatch(/ErrImagePull|ImagePullBackOff|Failed to pull|not found/i);
+    expect(await devcObjects(namespace, `${prefix}-missing`)).toEqual([]);
+  });
+});
