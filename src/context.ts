@@ -62,7 +62,11 @@ export function defaultBackendKind(env: NodeJS.ProcessEnv): BackendKind {
  * without loading the client. Unless Kubernetes was chosen, a cluster that does not answer shows no
  * workspaces and a warning, so commands about Docker workspaces still work.
  */
-async function allBackends(env: NodeJS.ProcessEnv, io: IO, backend: (kind?: BackendKind) => Promise<Backend>): Promise<Backend[]> {
+async function allBackends(
+  env: NodeJS.ProcessEnv,
+  io: IO,
+  backend: (kind?: BackendKind) => Promise<Backend>,
+): Promise<Backend[]> {
   const { kubeconfigPresent, tolerant } = await import('./backends/kubernetes/presence.js');
   const chosen = env.DEVC_BACKEND === 'kubernetes';
   if (!chosen && !kubeconfigPresent(env)) return [await backend('docker')];

@@ -126,7 +126,7 @@ function portsOf(configuration: Record<string, unknown>): PortsConfig {
     ...pick('forwardPorts'),
     ...pick('portsAttributes'),
     ...pick('otherPortsAttributes'),
-  } as PortsConfig;
+  };
 }
 
 /** The home folder the config's user will have (where devc mounts the home volume). */

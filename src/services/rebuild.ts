@@ -12,7 +12,12 @@ import type { Selected } from './select.js';
  * Recreates a workspace's container from its current config, keeping its source, home and other
  * volumes. `full` builds without cache.
  */
-export async function rebuild(ctx: Context, selected: Selected, full: boolean, progress: Progress): Promise<Workspace> {
+export async function rebuild(
+  ctx: Context,
+  selected: Selected,
+  full: boolean,
+  progress: Progress,
+): Promise<Workspace> {
   const { workspace: old, backend } = selected;
   if (!old.sourcePath || !(await headOf(old.sourcePath).catch(() => undefined))) {
     throw new DevcError(`Workspace ${old.name} has no source folder devc can rebuild from.`, {
@@ -20,8 +25,10 @@ export async function rebuild(ctx: Context, selected: Selected, full: boolean, p
     });
   }
   const head = (await headOf(old.sourcePath)) ?? { branch: '', commit: '' };
-  await progress.phase(`Removing the old container of ${old.name}`, 'Removed the old container (files kept)', () =>
-    backend.remove(old.name, { keepData: true }),
+  await progress.phase(
+    `Removing the old container of ${old.name}`,
+    'Removed the old container (files kept)',
+    () => backend.remove(old.name, { keepData: true }),
   );
   try {
     await createWorkspace(

@@ -11,7 +11,8 @@ export function parseVariant(value: string): Variant {
 
 /** The variant a repository without devcontainer.json gets, from the files at its top level. */
 export function detectVariant(files: readonly string[]): Variant {
-  const has = (name: string | RegExp): boolean => files.some((f) => (typeof name === 'string' ? f === name : name.test(f)));
+  const has = (name: string | RegExp): boolean =>
+    files.some((f) => (typeof name === 'string' ? f === name : name.test(f)));
   const node = has('package.json');
   const python = has('pyproject.toml') || has(/^requirements.*\.txt$/) || has('setup.py') || has('Pipfile');
   if ((node && python) || has('go.mod') || has('Cargo.toml')) return 'fullstack';

@@ -12,17 +12,27 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   git = await startGitServer();
   env = await devcEnv({ DEVC_GITHUB_URL: git.baseUrl });
-  await git.createRepo(`acme/${prefix}-json`, { '.devcontainer/devcontainer.json': '{ "image": "debian:bookworm-slim", oops }' });
-  await git.createRepo(`acme/${prefix}-noimage`, { '.devcontainer.json': JSON.stringify({ image: `devc-test/does-not-exist:${prefix}` }) });
+  await git.createRepo(`acme/${prefix}-json`, {
+    '.devcontainer/devcontainer.json': '{ "image": "debian:bookworm-slim", oops }',
+  });
+  await git.createRepo(`acme/${prefix}-noimage`, {
+    '.devcontainer.json': JSON.stringify({ image: `devc-test/does-not-exist:${prefix}` }),
+  });
   await git.createRepo(`acme/${prefix}-dockerfile`, {
     '.devcontainer/devcontainer.json': JSON.stringify({ build: { dockerfile: 'Dockerfile' } }),
     '.devcontainer/Dockerfile': 'FROM debian:bookworm-slim\nRUN echo about to fail && exit 42\n',
   });
   await git.createRepo(`acme/${prefix}-hook`, {
-    '.devcontainer.json': JSON.stringify({ image: 'debian:bookworm-slim', postCreateCommand: 'echo hook-output-before-failing; exit 3' }),
+    '.devcontainer.json': JSON.stringify({
+      image: 'debian:bookworm-slim',
+      postCreateCommand: 'echo hook-output-before-failing; exit 3',
+    }),
   });
   await git.createRepo(`acme/${prefix}-oci`, {
-    '.devcontainer.json': JSON.stringify({ image: 'debian:bookworm-slim', features: { 'ghcr.io/devcontainers/features/node:1': {} } }),
+    '.devcontainer.json': JSON.stringify({
+      image: 'debian:bookworm-slim',
+      features: { 'ghcr.io/devcontainers/features/node:1': {} },
+    }),
   });
 });
 

@@ -38,7 +38,8 @@ beforeAll(async () => {
   "hostRequirements": { "cpus": 512 },
   "customizations": { "vscode": { "extensions": ["esbenp.prettier-vscode"] } },
 }`,
-    '.devcontainer/Dockerfile': 'FROM debian:bookworm-slim AS dev\nARG GREETING\nRUN useradd -m -u 1000 dev && echo "$GREETING" > /greeting\nFROM dev AS other\nRUN echo not-the-target > /greeting\n',
+    '.devcontainer/Dockerfile':
+      'FROM debian:bookworm-slim AS dev\nARG GREETING\nRUN useradd -m -u 1000 dev && echo "$GREETING" > /greeting\nFROM dev AS other\nRUN echo not-the-target > /greeting\n',
     '.devcontainer/myfeat/devcontainer-feature.json': JSON.stringify({
       id: 'myfeat',
       version: '1.0.0',
@@ -76,8 +77,16 @@ services:
     }),
   });
   await git.createRepo(`acme/${prefix}-two`, {
-    '.devcontainer/one/devcontainer.json': JSON.stringify({ image: userImage, remoteUser: 'app', containerEnv: { WHICH: 'one' } }),
-    '.devcontainer/two/devcontainer.json': JSON.stringify({ image: userImage, remoteUser: 'app', containerEnv: { WHICH: 'two' } }),
+    '.devcontainer/one/devcontainer.json': JSON.stringify({
+      image: userImage,
+      remoteUser: 'app',
+      containerEnv: { WHICH: 'one' },
+    }),
+    '.devcontainer/two/devcontainer.json': JSON.stringify({
+      image: userImage,
+      remoteUser: 'app',
+      containerEnv: { WHICH: 'two' },
+    }),
   });
 });
 
@@ -127,7 +136,16 @@ describe('devcontainer.json through @devcontainers/cli', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     const { name } = json<{ name: string }>(run);
     const reply = await devc(
-      ['ssh', '-w', name, '--', 'perl', '-MIO::Socket::INET', '-e', '$c=IO::Socket::INET->new("db:7000") or die "no db: $!"; print <$c>'],
+      [
+        'ssh',
+        '-w',
+        name,
+        '--',
+        'perl',
+        '-MIO::Socket::INET',
+        '-e',
+        '$c=IO::Socket::INET->new("db:7000") or die "no db: $!"; print <$c>',
+      ],
       env,
     );
     expect(reply.exitCode, reply.stderr).toBe(0);
@@ -135,7 +153,13 @@ describe('devcontainer.json through @devcontainers/cli', () => {
     expect((await ssh(name, 'id -un')).stdout).toBe('app\n');
     // Deleting the workspace takes the other service and the network with it.
     expect((await devc(['delete', '-w', name, '--force'], env)).exitCode).toBe(0);
-    const left = await execa('docker', ['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${prefix}-compose_devcontainer`]);
+    const left = await execa('docker', [
+      'ps',
+      '-a',
+      '-q',
+      '--filter',
+      `label=com.docker.compose.project=${prefix}-compose_devcontainer`,
+    ]);
     expect(left.stdout.trim()).toBe('');
   });
 
@@ -145,16 +169,35 @@ describe('devcontainer.json through @devcontainers/cli', () => {
     const { name } = json<{ name: string }>(run);
     const shell = await ssh(name, 'echo "$(id -un) $(id -u) $FROM_CONTAINER_ENV $FROM_REMOTE_ENV"');
     expect(shell.stdout).toBe('app 1000 container-env-value remote-env-value\n');
-    const exec = await devc(['exec', '-w', name, '--', 'sh', '-c', 'echo "$(id -un) $FROM_CONTAINER_ENV"'], env);
+    const exec = await devc(
+      ['exec', '-w', name, '--', 'sh', '-c', 'echo "$(id -un) $FROM_CONTAINER_ENV"'],
+      env,
+    );
     expect(exec.stdout).toBe('app container-env-value\n');
 
     // rebuild: the container is made again from the changed config; source and home are kept.
     expect((await ssh(name, 'echo kept > ~/home-file && echo kept > source-file')).exitCode).toBe(0);
-    const config = path.join(env.DEVC_HOME!, 'workspaces', name, 'src', `${prefix}-image`, '.devcontainer.json');
-    await writeFile(config, JSON.stringify({ image: userImage, remoteUser: 'app', containerEnv: { FROM_CONTAINER_ENV: 'rebuilt' } }));
+    const config = path.join(
+      env.DEVC_HOME!,
+      'workspaces',
+      name,
+      'src',
+      `${prefix}-image`,
+      '.devcontainer.json',
+    );
+    await writeFile(
+      config,
+      JSON.stringify({
+        image: userImage,
+        remoteUser: 'app',
+        containerEnv: { FROM_CONTAINER_ENV: 'rebuilt' },
+      }),
+    );
     const rebuilt = await devc(['rebuild', '-w', name], env);
     expect(rebuilt.exitCode, rebuilt.stderr).toBe(0);
-    expect((await ssh(name, 'echo $FROM_CONTAINER_ENV; cat ~/home-file source-file')).stdout).toBe('rebuilt\nkept\nkept\n');
+    expect((await ssh(name, 'echo $FROM_CONTAINER_ENV; cat ~/home-file source-file')).stdout).toBe(
+      'rebuilt\nkept\nkept\n',
+    );
     expect(await workspaceContainers(name)).toEqual([name]);
   });
 
@@ -165,7 +208,10 @@ describe('devcontainer.json through @devcontainers/cli', () => {
     expect(ambiguous.stderr).toContain('.devcontainer/one/devcontainer.json');
     expect(ambiguous.stderr).toContain('.devcontainer/two/devcontainer.json');
     expect(await workspaceContainers(`${prefix}-two`)).toEqual([]);
-    const run = await devc(['up', `github/acme/${prefix}-two`, '--devcontainer-path', '.devcontainer/two', '--json'], env);
+    const run = await devc(
+      ['up', `github/acme/${prefix}-two`, '--devcontainer-path', '.devcontainer/two', '--json'],
+      env,
+    );
     expect(run.exitCode, run.stderr).toBe(0);
     expect((await ssh(json<{ name: string }>(run).name, 'echo $WHICH')).stdout).toBe('two\n');
   });
@@ -173,11 +219,28 @@ describe('devcontainer.json through @devcontainers/cli', () => {
   it('devc up ./dir uses the working tree as it is, uncommitted devcontainer.json included', async () => {
     const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'devc-local-')), `${prefix}-local`);
     await execa('git', ['init', '-q', '-b', 'main', dir]);
-    await writeFile(path.join(dir, '.devcontainer.json'), JSON.stringify({ image: userImage, remoteUser: 'app', containerEnv: { STATE: 'committed' } }));
-    await execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'x', '--allow-empty']);
+    await writeFile(
+      path.join(dir, '.devcontainer.json'),
+      JSON.stringify({ image: userImage, remoteUser: 'app', containerEnv: { STATE: 'committed' } }),
+    );
+    await execa('git', [
+      '-C',
+      dir,
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@t',
+      'commit',
+      '-qam',
+      'x',
+      '--allow-empty',
+    ]);
     await execa('git', ['-C', dir, 'add', '.']);
     await execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'config']);
-    await writeFile(path.join(dir, '.devcontainer.json'), JSON.stringify({ image: userImage, remoteUser: 'app', containerEnv: { STATE: 'uncommitted' } }));
+    await writeFile(
+      path.join(dir, '.devcontainer.json'),
+      JSON.stringify({ image: userImage, remoteUser: 'app', containerEnv: { STATE: 'uncommitted' } }),
+    );
     const run = await devc(['up', './', '--json'], env, { cwd: dir });
     expect(run.exitCode, run.stderr).toBe(0);
     const { name } = json<{ name: string }>(run);

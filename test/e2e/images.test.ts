@@ -400,7 +400,7 @@ describe('devc images build --push', () => {
         registry.kill();
         await registry;
         await docker(['rmi', ref]);
-      await rm(dir, { recursive: true, force: true });
+        await rm(dir, { recursive: true, force: true });
       }
     },
     BUILD_TIMEOUT,

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesBackend } from '../../src/backends/kubernetes/backend.js';
-import { devc, devcEnv, json, uniquePrefix } from '../e2e/support/devc.js';
+import { execa } from 'execa';
+import { bin, devc, devcEnv, json, uniquePrefix } from '../e2e/support/devc.js';
 import { startGitServer, type GitServer } from '../e2e/support/git-server.js';
 import {
   api,
@@ -122,6 +123,32 @@ describe('a workspace from a remote repository', () => {
     const exec = await k8s(['exec', '-w', name, '--', 'sh', '-c', 'git log --format=%s -1; id -u; exit 3']);
     expect(exec.exitCode, exec.stderr).toBe(3);
     expect(exec.stdout).toBe('initial\n1000\n');
+  });
+
+  it('serves `ssh --stdio` as a ProxyCommand (what `devc config-ssh` sets up)', async () => {
+    const home = env.DEVC_HOME ?? '';
+    const ssh = await execa(
+      'ssh',
+      [
+        '-F',
+        'none',
+        '-o',
+        `ProxyCommand=${bin} ssh --stdio %h`,
+        '-o',
+        `UserKnownHostsFile=${path.join(home, 'ssh', 'known_hosts')}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        '-i',
+        path.join(home, 'ssh', 'id_ed25519'),
+        `dev@${name}.devc`,
+        'hostname; exit 4',
+      ],
+      { env, extendEnv: false, reject: false, stdin: 'ignore' },
+    );
+    expect(ssh.exitCode, ssh.stderr).toBe(4);
+    expect(ssh.stdout).toBe(name); // execa strips the final newline
   });
 
   it('shows the agent log', async () => {

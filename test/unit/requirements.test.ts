@@ -22,7 +22,11 @@ describe('hostRequirements', () => {
   it('warns only about what the host lacks', () => {
     const host = { cpus: 2, memoryBytes: 24e9 };
     expect(unmetRequirements({ cpus: 2, memoryBytes: 8e9 }, host)).toEqual([]);
-    expect(unmetRequirements({ cpus: 64 }, host)).toEqual(['This workspace asks for 64 CPUs; the Docker engine has 2.']);
-    expect(unmetRequirements({ memoryBytes: 64e9 }, host)[0]).toMatch(/64\.0 GB of memory; the Docker engine has 24\.0 GB/);
+    expect(unmetRequirements({ cpus: 64 }, host)).toEqual([
+      'This workspace asks for 64 CPUs; the Docker engine has 2.',
+    ]);
+    expect(unmetRequirements({ memoryBytes: 64e9 }, host)[0]).toMatch(
+      /64\.0 GB of memory; the Docker engine has 24\.0 GB/,
+    );
   });
 });

@@ -118,7 +118,8 @@ export class DockerBackend implements Backend {
     await docker(['start', containerName(name)]);
     const [container] = await this.inspect([containerName(name)]);
     // A repository's own image runs its own PID 1: devc's agent is started beside it on every start.
-    if (container?.Config.Labels?.[INJECTED_LABEL] === 'injected') await startInjectedAgent(containerName(name), agentConfigDir(container));
+    if (container?.Config.Labels?.[INJECTED_LABEL] === 'injected')
+      await startInjectedAgent(containerName(name), agentConfigDir(container));
   }
 
   async capacity(): Promise<{ cpus: number; memoryBytes: number }> {
@@ -128,8 +129,13 @@ export class DockerBackend implements Backend {
   }
 
   /** Creates the workspace from a repository's devcontainer.json through @devcontainers/cli. */
-  async createFromDevcontainer(spec: Omit<DevcontainerSpec, 'homeVolume' | 'sharedVolume'>): Promise<Workspace> {
-    await this.ensureVolume(homeVolume(spec.name), { [Label.workspace]: spec.name, [Label.owner]: spec.owner });
+  async createFromDevcontainer(
+    spec: Omit<DevcontainerSpec, 'homeVolume' | 'sharedVolume'>,
+  ): Promise<Workspace> {
+    await this.ensureVolume(homeVolume(spec.name), {
+      [Label.workspace]: spec.name,
+      [Label.owner]: spec.owner,
+    });
     const shared = sharedVolume(spec.owner);
     await this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' });
     // Loaded only here: it brings the Dev Containers CLI wrapper (and execa) with it.
@@ -146,9 +152,14 @@ export class DockerBackend implements Backend {
 
   async remove(name: string, options: { keepData?: boolean } = {}): Promise<void> {
     // By label: a container the Dev Containers CLI made may not carry devc's name yet.
-    const ids = (await docker(['ps', '-a', '-q', '--filter', `label=${Label.workspace}=${name}`])).stdout.split('\n').filter(Boolean);
+    const ids = (await docker(['ps', '-a', '-q', '--filter', `label=${Label.workspace}=${name}`])).stdout
+      .split('\n')
+      .filter(Boolean);
     const [container] = ids.length > 0 ? await this.inspect(ids) : [];
-    if (ids.length > 0) await docker(['rm', '--force', ...(options.keepData ? [] : ['--volumes']), ...ids], { allowFailure: true });
+    if (ids.length > 0)
+      await docker(['rm', '--force', ...(options.keepData ? [] : ['--volumes']), ...ids], {
+        allowFailure: true,
+      });
     // A Compose config's other services (and its network) belong to the workspace too.
     const project = container?.Config.Labels?.['com.docker.compose.project'];
     if (project) await removeComposeProject(project, options.keepData ?? false);
@@ -157,7 +168,6 @@ export class DockerBackend implements Backend {
     const names = volumes.stdout.split('\n').filter(Boolean);
     if (names.length > 0) await docker(['volume', 'rm', '--force', ...names]);
   }
-
 
   async exec(name: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const result = await docker(['exec', ...execFlags(options), containerName(name), ...command], {
@@ -262,7 +272,10 @@ function toWorkspace(c: InspectedContainer): Workspace {
     createdAt: labels[Label.createdAt] ?? c.Created,
     id: c.Id,
     // dev8 images get it as container env; an injected agent from agent.env.
-    idleTimeoutSeconds: idleTimeoutOf([...(c.Config.Env ?? []), `DEVC_IDLE_TIMEOUT=${readAgentEnv(agentConfigDir(c)).DEVC_IDLE_TIMEOUT ?? 0}`]),
+    idleTimeoutSeconds: idleTimeoutOf([
+      ...(c.Config.Env ?? []),
+      `DEVC_IDLE_TIMEOUT=${readAgentEnv(agentConfigDir(c)).DEVC_IDLE_TIMEOUT ?? 0}`,
+    ]),
     devcontainerConfig: labels[Label.config] || undefined,
     owner: labels[Label.owner] || undefined,
     startedAt: engineTime(c.State.StartedAt),
@@ -300,10 +313,15 @@ function containerAddress(c: InspectedContainer): string | undefined {
 async function removeComposeProject(project: string, keepData: boolean): Promise<void> {
   const filter = `label=com.docker.compose.project=${project}`;
   const ids = (await docker(['ps', '-a', '-q', '--filter', filter])).stdout.split('\n').filter(Boolean);
-  if (ids.length > 0) await docker(['rm', '--force', ...(keepData ? [] : ['--volumes']), ...ids], { allowFailure: true });
+  if (ids.length > 0)
+    await docker(['rm', '--force', ...(keepData ? [] : ['--volumes']), ...ids], { allowFailure: true });
   if (keepData) return;
-  const networks = (await docker(['network', 'ls', '-q', '--filter', filter])).stdout.split('\n').filter(Boolean);
+  const networks = (await docker(['network', 'ls', '-q', '--filter', filter])).stdout
+    .split('\n')
+    .filter(Boolean);
   if (networks.length > 0) await docker(['network', 'rm', ...networks], { allowFailure: true });
-  const volumes = (await docker(['volume', 'ls', '-q', '--filter', filter])).stdout.split('\n').filter(Boolean);
+  const volumes = (await docker(['volume', 'ls', '-q', '--filter', filter])).stdout
+    .split('\n')
+    .filter(Boolean);
   if (volumes.length > 0) await docker(['volume', 'rm', '--force', ...volumes], { allowFailure: true });
 }
