@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
-import { findUnsavedWork, hasUnsavedWork } from '../git/safety.js';
+import type { Backend } from '../backends/backend.js';
+import { findUnsavedWork, hasUnsavedWork, type UnsavedWork } from '../git/safety.js';
 import { unpinHostKey } from '../ssh/known-hosts.js';
 import type { Selected } from './select.js';
 
@@ -14,8 +15,19 @@ export async function deleteWorkspace(ctx: Context, selected: Selected, force: b
   const { workspace, backend } = selected;
   const workspaceDir = path.join(ctx.paths.workspacesDir, workspace.name);
   const ownsSource = workspace.sourcePath !== undefined && isInside(workspace.sourcePath, workspaceDir);
-  if (!force && ownsSource && workspace.sourcePath) {
-    const work = await findUnsavedWork(workspace.sourcePath);
+  if (!force && (ownsSource || hasRemoteSource(backend))) {
+    // Where the clone lives in the engine (Kubernetes: the PVC), the engine checks it.
+    const work = hasRemoteSource(backend)
+      ? await backend.unsavedWork(workspace.name)
+      : await findUnsavedWork(workspace.sourcePath ?? workspaceDir);
+    if (!work) {
+      throw new UnsavedWorkError(
+        `Workspace ${workspace.name} is not running, so devc can't check it for unpushed work.`,
+        {
+          hint: `Start it (\`devc start -w ${workspace.name}\`) and delete again, or delete anyway with --force.`,
+        },
+      );
+    }
     if (hasUnsavedWork(work)) {
       const lines = [
         ...work.uncommitted.slice(0, 20).map((f) => `uncommitted: ${f}`),
@@ -33,6 +45,15 @@ export async function deleteWorkspace(ctx: Context, selected: Selected, force: b
   await rm(ownsSource ? workspaceDir : path.join(workspaceDir, 'config'), { recursive: true, force: true });
   if (!ownsSource) await rm(workspaceDir, { recursive: true, force: true }).catch(() => undefined);
   await unpinHostKey(ctx.paths.knownHosts, workspace.name);
+}
+
+/** A backend that keeps the clone itself and can say what deleting it would lose. */
+interface RemoteSource {
+  unsavedWork(name: string): Promise<UnsavedWork | undefined>;
+}
+
+function hasRemoteSource(backend: Backend): backend is Backend & RemoteSource {
+  return typeof (backend as Partial<RemoteSource>).unsavedWork === 'function';
 }
 
 function isInside(child: string, parent: string): boolean {

@@ -2,6 +2,7 @@
  * Entry point of the background forwarder: `node forwarder-main.js NAME BACKEND`, started detached by
  * src/services/forwarder.ts with stdout and stderr going to its log file. Not a devc command.
  */
+import { hasDial } from '../backends/backend.js';
 import { createBackend } from '../backends/factory.js';
 import { systemIO } from '../io.js';
 import { resolvePaths } from '../paths.js';
@@ -33,6 +34,8 @@ async function runForwarder(argv: string[]): Promise<number> {
     files,
     route: await routeFor(backendKind, workspace),
     dialLoopback: async (port) => {
+      // Kubernetes: the API server's port-forward reaches the pod's loopback too.
+      if (hasDial(backend)) return backend.dial(workspace, port);
       const user = (await backend.find(workspace))?.user ?? 'dev';
       return dialViaSsh(paths, workspace, user, await backend.endpoint(workspace, 2222), port);
     },

@@ -36,8 +36,10 @@ export async function routeFor(kind: BackendKind, workspace: string): Promise<Wo
       const { DockerRoute } = await import('./docker-route.js');
       return new DockerRoute(workspace);
     }
-    case 'kubernetes':
-      throw new UsageError('Port forwarding for Kubernetes workspaces is not available in this version yet.');
+    case 'kubernetes': {
+      const { KubernetesRoute } = await import('../backends/kubernetes/route.js');
+      return new KubernetesRoute(workspace);
+    }
     default: {
       const never: never = kind;
       throw new UsageError(`Unknown backend "${String(never)}".`);
@@ -45,7 +47,7 @@ export async function routeFor(kind: BackendKind, workspace: string): Promise<Wo
   }
 }
 
-/** Whether the forwarder can reach workspaces of this backend yet. */
+/** Whether the forwarder can reach workspaces of this backend (both can). */
 export function canForward(kind: BackendKind): boolean {
-  return kind === 'docker';
+  return kind === 'docker' || kind === 'kubernetes';
 }
