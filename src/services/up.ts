@@ -122,7 +122,7 @@ async function create(
         token,
         env: {
           DEVC_IDLE_TIMEOUT: String(options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS),
-          ...gitIdentity(ctx.env),
+          ...(await gitIdentity(ctx.env)),
         },
       },
       progress,
@@ -198,11 +198,15 @@ function repositoryKey(ref: RepositoryRef): string {
   return ref.kind === 'remote' ? ref.url : ref.path;
 }
 
-/** The user's git identity for commits made in the workspace, from GIT_* variables. */
-function gitIdentity(env: NodeJS.ProcessEnv): Record<string, string> {
+/** The user's git identity for commits made in the workspace: GIT_* variables, else their git config. */
+async function gitIdentity(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const fromConfig = async (key: string): Promise<string | undefined> => {
+    const result = await run('git', ['config', '--global', key]);
+    return result.exitCode === 0 && result.stdout.trim() ? result.stdout.trim() : undefined;
+  };
   const identity: Record<string, string> = {};
-  const name = env.GIT_USER_NAME ?? env.GIT_AUTHOR_NAME;
-  const email = env.GIT_USER_EMAIL ?? env.GIT_AUTHOR_EMAIL;
+  const name = env.GIT_USER_NAME ?? env.GIT_AUTHOR_NAME ?? (await fromConfig('user.name'));
+  const email = env.GIT_USER_EMAIL ?? env.GIT_AUTHOR_EMAIL ?? (await fromConfig('user.email'));
   if (name) identity.GIT_USER_NAME = name;
   if (email) identity.GIT_USER_EMAIL = email;
   return identity;

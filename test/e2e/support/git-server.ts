@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile, chmod } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,13 +24,17 @@ export interface GitServer {
   close(): Promise<void>;
 }
 
-export async function startGitServer(host = '127.0.0.1'): Promise<GitServer> {
+/** `tls`: serve https with this key and certificate (PEM) instead of http. */
+export async function startGitServer(
+  host = '127.0.0.1',
+  tls?: { key: string; cert: string },
+): Promise<GitServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'devc-git-'));
   const token = `ghp_test${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
   const privateRepos = new Set<string>();
   const requests: GitServer['requests'] = [];
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const repo = /^\/(.+?\.git)(\/|$)/.exec(url.pathname)?.[1] ?? '';
     const auth = req.headers.authorization ?? '';
@@ -84,10 +89,11 @@ export async function startGitServer(host = '127.0.0.1'): Promise<GitServer> {
     });
     cgi.stdout.on('end', () => res.end());
     cgi.on('error', () => res.writeHead(500).end());
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
-  const baseUrl = `http://${host}:${port}`;
+  const baseUrl = `${tls ? 'https' : 'http'}://${host}:${port}`;
 
   return {
     baseUrl,
