@@ -5,6 +5,7 @@ import { clonesRemotely, type Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { DevcError, UsageError } from '../errors.js';
 import { headOf } from '../git/trusted.js';
+import { configuredIdleTimeout } from '../workspace/config.js';
 import { run } from '../process.js';
 import type { Progress } from '../ui/progress.js';
 import { withLock } from '../workspace/lock.js';
@@ -121,7 +122,11 @@ async function create(
         devcontainerPath: options.devcontainerPath,
         token,
         env: {
-          DEVC_IDLE_TIMEOUT: String(options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS),
+          DEVC_IDLE_TIMEOUT: String(
+            options.idleTimeoutSeconds ??
+              (await configuredIdleTimeout(ctx.paths)) ??
+              DEFAULT_IDLE_TIMEOUT_SECONDS,
+          ),
           ...(await gitIdentity(ctx.env)),
         },
       },

@@ -7,20 +7,14 @@ import type {
   WorkspaceEvent,
   WorkspaceUsage,
 } from '../backend.js';
-import { Label, type Workspace, type WorkspaceSpec, type WorkspaceState } from '../../workspace/model.js';
+import { Label, type Workspace, type WorkspaceSpec } from '../../workspace/model.js';
 import { DevcError } from '../../errors.js';
 import { workspaceLabels } from '../../workspace/labels.js';
 import { docker, dockerInteractive, engineUnreachable } from './engine.js';
-import {
-  dockerDetails,
-  dockerExecStream,
-  dockerLogs,
-  engineTime,
-  giveVolumeToUser,
-  idleTimeoutOf,
-} from './lifecycle.js';
+import { dockerDetails, dockerExecStream, dockerLogs, giveVolumeToUser } from './lifecycle.js';
 import { dockerEvents, dockerUsage } from './watch.js';
-import { AGENT_CONFIG_DIR, INJECTED_LABEL, readAgentEnv, startInjectedAgent } from './agent.js';
+import { INJECTED_LABEL, startInjectedAgent } from './agent.js';
+import { agentConfigDir, containerAddress, toWorkspace, type InspectedContainer } from './inspect.js';
 import type { DevcontainerSpec } from './devcontainer.js';
 
 /** Names of the engine objects a workspace owns. */
@@ -28,25 +22,6 @@ export const containerName = (name: string): string => `devc-${name}`;
 export const homeVolume = (name: string): string => `devc-${name}-home`;
 export const sharedVolume = (owner: string): string =>
   `devc-shared-${owner.replace(/[^a-z0-9_.-]/gi, '-').toLowerCase()}`;
-
-interface InspectedContainer {
-  Id: string;
-  Created: string;
-  Config: { Image: string; Labels: Record<string, string> | null; Env?: string[] | null };
-  State: {
-    Status: string;
-    Running: boolean;
-    ExitCode: number;
-    Error: string;
-    StartedAt: string;
-    FinishedAt: string;
-  };
-  NetworkSettings: {
-    Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
-    Networks?: Record<string, { IPAddress: string }> | null;
-  };
-  Mounts?: { Source: string; Destination: string }[] | null;
-}
 
 /** Docker: one container per workspace, a home volume, a shared volume per user; labels are the index. */
 export class DockerBackend implements Backend {
@@ -253,61 +228,6 @@ function execFlags(options: ExecOptions): string[] {
     options.user ?? 'dev',
     ...(options.workdir ? ['--workdir', options.workdir] : []),
   ];
-}
-
-function toWorkspace(c: InspectedContainer): Workspace {
-  const labels = c.Config.Labels ?? {};
-  const { state, reason } = stateOf(c.State);
-  return {
-    name: labels[Label.workspace] ?? '',
-    backend: 'docker',
-    state,
-    stateReason: reason,
-    repository: { url: labels[Label.repository] ?? '', branch: labels[Label.branch] || undefined },
-    image: c.Config.Image,
-    variant: labels[Label.variant] || undefined,
-    folder: labels[Label.folder] ?? '/workspaces',
-    user: readAgentEnv(agentConfigDir(c)).DEVC_USER ?? 'dev',
-    sourcePath: labels[Label.source] || undefined,
-    createdAt: labels[Label.createdAt] ?? c.Created,
-    id: c.Id,
-    // dev8 images get it as container env; an injected agent from agent.env.
-    idleTimeoutSeconds: idleTimeoutOf([
-      ...(c.Config.Env ?? []),
-      `DEVC_IDLE_TIMEOUT=${readAgentEnv(agentConfigDir(c)).DEVC_IDLE_TIMEOUT ?? 0}`,
-    ]),
-    devcontainerConfig: labels[Label.config] || undefined,
-    owner: labels[Label.owner] || undefined,
-    startedAt: engineTime(c.State.StartedAt),
-    stoppedAt: c.State.Running ? undefined : engineTime(c.State.FinishedAt),
-  };
-}
-
-function stateOf(s: InspectedContainer['State']): { state: WorkspaceState; reason: string | undefined } {
-  switch (s.Status) {
-    case 'running':
-      return { state: 'running', reason: undefined };
-    case 'created':
-      return { state: 'stopped', reason: 'created, not started' };
-    case 'restarting':
-      return { state: 'starting', reason: 'restarting' };
-    case 'exited':
-      return s.ExitCode === 0 || s.ExitCode === 143
-        ? { state: 'stopped', reason: 'stopped' }
-        : { state: 'exited', reason: `exited with code ${s.ExitCode}${s.Error ? `: ${s.Error}` : ''}` };
-    case 'dead':
-      return { state: 'failed', reason: s.Error || 'dead' };
-    default:
-      return { state: 'stopped', reason: s.Status };
-  }
-}
-
-function agentConfigDir(c: InspectedContainer): string | undefined {
-  return c.Mounts?.find((m) => m.Destination === AGENT_CONFIG_DIR)?.Source;
-}
-
-function containerAddress(c: InspectedContainer): string | undefined {
-  return Object.values(c.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
 }
 
 async function removeComposeProject(project: string, keepData: boolean): Promise<void> {

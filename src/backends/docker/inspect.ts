@@ -1,0 +1,79 @@
+import { Label, type Workspace, type WorkspaceState } from '../../workspace/model.js';
+import { AGENT_CONFIG_DIR, readAgentEnv } from './agent.js';
+import { engineTime, idleTimeoutOf } from './lifecycle.js';
+
+/** What devc reads of `docker container inspect`. */
+export interface InspectedContainer {
+  Id: string;
+  Created: string;
+  Config: { Image: string; Labels: Record<string, string> | null; Env?: string[] | null };
+  State: {
+    Status: string;
+    Running: boolean;
+    ExitCode: number;
+    Error: string;
+    StartedAt: string;
+    FinishedAt: string;
+  };
+  NetworkSettings: {
+    Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+    Networks?: Record<string, { IPAddress: string }> | null;
+  };
+  Mounts?: { Source: string; Destination: string }[] | null;
+}
+
+/** A workspace as the engine describes its container (labels, state, mounts). */
+export function toWorkspace(c: InspectedContainer): Workspace {
+  const labels = c.Config.Labels ?? {};
+  const { state, reason } = stateOf(c.State);
+  return {
+    name: labels[Label.workspace] ?? '',
+    backend: 'docker',
+    state,
+    stateReason: reason,
+    repository: { url: labels[Label.repository] ?? '', branch: labels[Label.branch] || undefined },
+    image: c.Config.Image,
+    variant: labels[Label.variant] || undefined,
+    folder: labels[Label.folder] ?? '/workspaces',
+    user: readAgentEnv(agentConfigDir(c)).DEVC_USER ?? 'dev',
+    sourcePath: labels[Label.source] || undefined,
+    createdAt: labels[Label.createdAt] ?? c.Created,
+    id: c.Id,
+    // dev8 images get it as container env; an injected agent from agent.env.
+    idleTimeoutSeconds: idleTimeoutOf([
+      ...(c.Config.Env ?? []),
+      `DEVC_IDLE_TIMEOUT=${readAgentEnv(agentConfigDir(c)).DEVC_IDLE_TIMEOUT ?? 0}`,
+    ]),
+    devcontainerConfig: labels[Label.config] || undefined,
+    owner: labels[Label.owner] || undefined,
+    startedAt: engineTime(c.State.StartedAt),
+    stoppedAt: c.State.Running ? undefined : engineTime(c.State.FinishedAt),
+  };
+}
+
+function stateOf(s: InspectedContainer['State']): { state: WorkspaceState; reason: string | undefined } {
+  switch (s.Status) {
+    case 'running':
+      return { state: 'running', reason: undefined };
+    case 'created':
+      return { state: 'stopped', reason: 'created, not started' };
+    case 'restarting':
+      return { state: 'starting', reason: 'restarting' };
+    case 'exited':
+      return s.ExitCode === 0 || s.ExitCode === 143
+        ? { state: 'stopped', reason: 'stopped' }
+        : { state: 'exited', reason: `exited with code ${s.ExitCode}${s.Error ? `: ${s.Error}` : ''}` };
+    case 'dead':
+      return { state: 'failed', reason: s.Error || 'dead' };
+    default:
+      return { state: 'stopped', reason: s.Status };
+  }
+}
+
+export function agentConfigDir(c: InspectedContainer): string | undefined {
+  return c.Mounts?.find((m) => m.Destination === AGENT_CONFIG_DIR)?.Source;
+}
+
+export function containerAddress(c: InspectedContainer): string | undefined {
+  return Object.values(c.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+}
