@@ -32,7 +32,8 @@ export async function startWorkspace(
     await backend.start(workspace.name);
   }
   const { waitUntilReady } = await import('./ready.js');
-  await waitUntilReady(ctx, backend, workspace.name);
+  // The same container keeps its host key across stop and start: the pin stays valid.
+  await waitUntilReady(ctx, backend, workspace.name, undefined, true);
   // Ready means running: no second look at the engine (resume time is benchmarked).
   return { workspace: { ...workspace, state: 'running', stateReason: undefined }, started };
 }

@@ -17,7 +17,7 @@ export async function waitUntilReady(
   backend: Backend,
   name: string,
   timeoutMs = 90_000,
-  /** A workspace that was running all along keeps its host key: skip reading it again (a fast resume). */
+  /** The same container as when it was pinned (a resume): keep the pin instead of reading the key again. */
   keepPin = false,
 ): Promise<void> {
   const pinned = keepPin && (await isPinned(ctx.paths.knownHosts, name));

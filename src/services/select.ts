@@ -45,7 +45,7 @@ export async function ensureRunning(ctx: Context, selected: Selected): Promise<W
   ctx.io.err(`Workspace ${selected.workspace.name} is ${selected.workspace.state}; starting it…`);
   await selected.backend.start(selected.workspace.name);
   const { waitUntilReady } = await import('./ready.js');
-  await waitUntilReady(ctx, selected.backend, selected.workspace.name);
+  await waitUntilReady(ctx, selected.backend, selected.workspace.name, undefined, true);
   // Its ports come back with it (the forwarder may have been ended by `devc stop`).
   const { startForwarder } = await import('./forwarder.js');
   await startForwarder(ctx, selected.workspace.name, selected.backend.kind).catch(() => null);

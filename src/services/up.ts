@@ -153,7 +153,8 @@ async function resume(
       backend.start(workspace.name),
     );
   }
-  await waitUntilReady(ctx, backend, workspace.name, undefined, workspace.state === 'running');
+  // A resumed container keeps its host key (made once per container): the pin stays valid.
+  await waitUntilReady(ctx, backend, workspace.name, undefined, true);
   return (await backend.find(workspace.name)) ?? missing(workspace.name);
 }
 
