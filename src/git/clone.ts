@@ -52,7 +52,7 @@ export async function cloneRepository(options: CloneOptions): Promise<void> {
 }
 
 /** Git asks this script for credentials; it reads the token from a file only this user can read. */
-async function writeAskpass(token: string): Promise<{ dir: string; script: string }> {
+export async function writeAskpass(token: string): Promise<{ dir: string; script: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'devc-askpass-'));
   await chmod(dir, 0o700);
   const tokenFile = path.join(dir, 'token');

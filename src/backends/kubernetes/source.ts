@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { AuthError, CancelledError, DevcError } from '../../errors.js';
 import { collector, execIn, type ExecTarget } from './exec.js';
+import { writeAskpass } from '../../git/clone.js';
 
 export interface PlanningFetch {
   url: string;
@@ -61,20 +61,6 @@ export async function fetchForPlanning(options: PlanningFetch): Promise<void> {
   } finally {
     if (askpass) await rm(askpass.dir, { recursive: true, force: true });
   }
-}
-
-async function writeAskpass(token: string): Promise<{ dir: string; script: string }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'devc-askpass-'));
-  await chmod(dir, 0o700);
-  const tokenFile = path.join(dir, 'token');
-  await writeFile(tokenFile, token, { mode: 0o600 });
-  const script = path.join(dir, 'askpass');
-  await writeFile(
-    script,
-    `#!/bin/sh\ncase "$1" in\n  Username*) echo x-access-token ;;\n  *) cat '${tokenFile}' ;;\nesac\n`,
-    { mode: 0o700 },
-  );
-  return { dir, script };
 }
 
 function fetchError(options: PlanningFetch, stderr: string): DevcError {
