@@ -4,6 +4,8 @@ import { parseBackendKind } from '../backends/factory.js';
 import { parseDuration } from '../workspace/duration.js';
 import { parseVariant, VARIANTS } from '../workspace/variants.js';
 import type { Ide } from './code.js';
+import type { ForwarderState } from '../ports/files.js';
+import type { Workspace } from '../workspace/model.js';
 import { renderPortNotes, renderUp, upJson } from './render/up.js';
 import { examples } from './index.js';
 
@@ -82,6 +84,24 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
         if (opts.namespace !== undefined) ctx.env.DEVC_NAMESPACE = opts.namespace;
         const { up } = await import('../services/up.js');
         const { createProgress } = await import('../ui/progress.js');
+        const { forwarderState, hasPlannedPorts, spawnForwarder, waitForState } =
+          await import('../services/forwarder.js');
+        const warn = (error: unknown): null => {
+          ctx.io.warn(`Ports are not forwarded: ${error instanceof Error ? error.message : String(error)}`);
+          return null;
+        };
+        // The forwarder starts while devc waits for SSH; `up` waits for it only when it has ports to show.
+        let spawning: Promise<boolean> | undefined;
+        const spawn = (w: Workspace): Promise<boolean> =>
+          (spawning ??= spawnForwarder(ctx, w.name, w.backend).catch((error: unknown) =>
+            Boolean(warn(error)),
+          ));
+        const forward = async (w: Workspace): Promise<ForwarderState | null> => {
+          if (!(await spawn(w))) return null;
+          // Nothing planned: whatever a running forwarder has now (a new one reports nothing yet).
+          if (!(await hasPlannedPorts(ctx, w.name))) return forwarderState(ctx, w.name);
+          return waitForState(ctx, w.name, () => true).catch(warn);
+        };
         const result = await up(
           ctx,
           {
@@ -93,17 +113,12 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
             ...(opts.idleTimeout !== undefined
               ? { idleTimeoutSeconds: parseDuration(opts.idleTimeout) }
               : {}),
+            onRunning: (w) => void spawn(w),
           },
           createProgress(ctx.io),
         );
         const backend = await ctx.backend(result.workspace.backend);
-        const { startForwarder } = await import('../services/forwarder.js');
-        const forwarder = await startForwarder(ctx, result.workspace.name, result.workspace.backend).catch(
-          (error: unknown) => {
-            ctx.io.warn(`Ports are not forwarded: ${error instanceof Error ? error.message : String(error)}`);
-            return null;
-          },
-        );
+        const forwarder = await forward(result.workspace);
         const json = await upJson(backend, result, forwarder?.ports ?? []);
         if (opts.json) ctx.io.json(json);
         else renderUp(ctx.io, json, result.created);

@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { execa } from 'execa';
 import { CancelledError } from '../errors.js';
 
 /** One log record of `--log-format json` (src/spec-utils/log.ts in @devcontainers/cli). */
@@ -35,6 +34,8 @@ export async function runDevcontainer(
   if (options.logFile) await mkdir(path.dirname(options.logFile), { recursive: true });
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   const tail: string[] = [];
+  // Loaded when needed: execa takes ~100 ms to import, which every `up` would pay.
+  const { execa } = await import('execa');
   const child = execa(process.execPath, [devcontainerBin(), ...args, '--log-format', 'json'], {
     reject: false,
     stdin: 'ignore',

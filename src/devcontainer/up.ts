@@ -97,6 +97,37 @@ export async function devcontainerUp(options: UpOptions): Promise<UpResult> {
   };
 }
 
+/**
+ * `devcontainer run-user-commands`: the lifecycle hooks of a container devc ran itself, with the CLI's
+ * own semantics (markers, waitFor, parallel commands, variables), read from its metadata label.
+ */
+export async function devcontainerRunUserCommands(options: {
+  containerId: string;
+  workspaceFolder: string;
+  config: string;
+  logFile: string;
+  onLog?: (log: CliLog) => void;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const args = [
+    'run-user-commands',
+    '--container-id',
+    options.containerId,
+    '--workspace-folder',
+    options.workspaceFolder,
+    '--config',
+    path.resolve(options.workspaceFolder, options.config),
+    '--default-user-env-probe',
+    'none',
+  ];
+  const { result, tail } = await runDevcontainer(args, {
+    logFile: options.logFile,
+    ...(options.onLog ? { onLog: options.onLog } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (result.outcome !== 'success') throw cliError(result, tail, 'lifecycle hook', options.logFile);
+}
+
 function uidUpdate(): string {
   const uid = process.getuid?.();
   return uid === undefined || uid === 0 || uid === 1000 ? 'never' : 'on';

@@ -1,7 +1,6 @@
 import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { AuthError, CancelledError, DevcError } from '../errors.js';
 
 export interface CloneOptions {
@@ -30,6 +29,8 @@ export async function cloneRepository(options: CloneOptions): Promise<void> {
       options.url,
       partial,
     ];
+    // Loaded when needed: execa takes ~100 ms to import, which every `up` would pay.
+    const { execa } = await import('execa');
     const result = await execa('git', args, {
       reject: false,
       stdin: 'ignore',

@@ -1,13 +1,13 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { Context } from '../context.js';
+import { inspectImage, volumeExists } from '../backends/docker/api.js';
 import { docker } from '../backends/docker/engine.js';
 import { DevcError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
-import { CONTEXT_LABEL, imageCurrent, imagesDigest } from './image-digest.js';
+import { CONTEXT_LABEL, currentImageId, imagesDigest } from './image-digest.js';
 import { ensureImage } from './images.js';
 
 /** The agent image: /opt/devc with sshd, code-server and the agent, runnable in other images. */
@@ -20,15 +20,16 @@ export const agentImageRef = (version: string): string => `devc/devc-agent:${ver
 export async function ensureAgentVolume(ctx: Context, progress: Progress): Promise<string> {
   const ref = agentImageRef(ctx.version);
   const digest = await imagesDigest();
-  await ensureImage(ctx, 'base', progress);
-  let id = (await imageCurrent(ref, digest)) ? await imageId(ref) : undefined;
+  let id = await currentImageId(ref, digest);
   if (!id) {
+    // Built FROM dev8-base: that one must be current first.
+    await ensureImage(ctx, 'base', progress);
     await buildAgentImage(ctx, ref, digest, progress);
     id = await imageId(ref);
     if (!id) throw new DevcError(`Image ${ref} is missing right after it was built.`);
   }
   const volume = `devc-agent-${ctx.version}-${id.replace(/^sha256:/, '').slice(0, 12)}`;
-  if ((await docker(['volume', 'inspect', volume], { allowFailure: true })).exitCode === 0) return volume;
+  if (await volumeExists(volume)) return volume;
   await docker(['volume', 'create', '--label', 'dev.devc.agent-volume=true', volume]);
   // Docker copies the image's /opt/devc into an empty named volume on its first mount.
   const filled = await docker(
@@ -55,8 +56,7 @@ export async function ensureAgentVolume(ctx: Context, progress: Progress): Promi
 }
 
 async function imageId(ref: string): Promise<string | undefined> {
-  const result = await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
-  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+  return (await inspectImage(ref))?.Id;
 }
 
 async function buildAgentImage(ctx: Context, ref: string, digest: string, progress: Progress): Promise<void> {
@@ -65,6 +65,8 @@ async function buildAgentImage(ctx: Context, ref: string, digest: string, progre
   const logFile = path.join(ctx.paths.logsDir, 'image-devc-agent.log');
   await progress.phase(`Building devc's agent image ${ref}`, `Built ${ref}`, async () => {
     const log = createWriteStream(logFile);
+    // Loaded when needed: execa takes ~100 ms to import, which every `up` would pay.
+    const { execa } = await import('execa');
     const child = execa(
       'docker',
       [

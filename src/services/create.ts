@@ -77,10 +77,15 @@ export async function createWorkspace(
     const resolved = await progress.phase(`Reading ${config}`, `Read ${config}`, () =>
       readConfiguration(plan.sourcePath, config),
     );
-    const capacity = await backend.capacity();
-    for (const warning of unmetRequirements(hostRequirements(resolved.configuration), capacity))
-      ctx.io.warn(warning);
-    const agentVolume = await ensureAgentVolume(ctx, progress);
+    const requirements = hostRequirements(resolved.configuration);
+    // Independent engine questions at once (each docker call costs tens of milliseconds): the backend
+    // awaits the agent volume beside its own.
+    const agentVolume = ensureAgentVolume(ctx, progress);
+    agentVolume.catch(() => undefined);
+    if (Object.keys(requirements).length > 0) {
+      const capacity = await backend.capacity();
+      for (const warning of unmetRequirements(requirements, capacity)) ctx.io.warn(warning);
+    }
     const logFile = path.join(workspaceDir, 'build.log');
     const workspace = await progress.phase(
       'Building and starting the dev container',
@@ -91,6 +96,7 @@ export async function createWorkspace(
           variant: undefined,
           folder: resolved.workspaceFolder,
           devcontainerConfig: config,
+          configuration: resolved.configuration,
           agentVolume,
           home: homeOf(resolved.configuration),
           logFile,

@@ -3,7 +3,7 @@ import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
-import { portFiles, readJson, type ForwarderState } from '../ports/files.js';
+import { portFiles, readJson, readPortsConfig, readRequests, type ForwarderState } from '../ports/files.js';
 import { isForwarderAlive, readPid } from '../transport/pidfile.js';
 import { canForward } from '../transport/route.js';
 import type { BackendKind } from '../workspace/model.js';
@@ -27,9 +27,21 @@ export async function startForwarder(
   workspace: string,
   kind: BackendKind,
 ): Promise<ForwarderState | null> {
-  if (!canForward(kind)) return null;
-  const running = await forwarderState(ctx, workspace);
-  if (running) return running;
+  if (!(await spawnForwarder(ctx, workspace, kind))) return null;
+  return waitForState(ctx, workspace, () => true, 15_000).catch(() => {
+    throw new DevcError('The port forwarder did not start.', {
+      hint: `See ${portFiles(ctx.paths, workspace).log}.`,
+    });
+  });
+}
+
+/**
+ * Starts the forwarder without waiting for it, unless one runs; false for backends it cannot forward.
+ * `up` uses it when nothing is to be forwarded yet: the forwarder comes up on its own while devc exits.
+ */
+export async function spawnForwarder(ctx: Context, workspace: string, kind: BackendKind): Promise<boolean> {
+  if (!canForward(kind)) return false;
+  if (await forwarderState(ctx, workspace)) return true;
   const files = portFiles(ctx.paths, workspace);
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
   await rotateLog(files.log);
@@ -50,9 +62,14 @@ export async function startForwarder(
   }
   if (pid === undefined)
     throw new DevcError("Can't start the port forwarder.", { hint: `See ${files.log}.` });
-  return waitForState(ctx, workspace, () => true, 15_000).catch(() => {
-    throw new DevcError('The port forwarder did not start.', { hint: `See ${files.log}.` });
-  });
+  return true;
+}
+
+/** Whether the workspace has ports to forward from the start (forwardPorts, or ones the user added). */
+export async function hasPlannedPorts(ctx: Context, workspace: string): Promise<boolean> {
+  const files = portFiles(ctx.paths, workspace);
+  const [config, requests] = await Promise.all([readPortsConfig(files), readRequests(files)]);
+  return (config.forwardPorts?.length ?? 0) > 0 || requests.forwards.length > 0;
 }
 
 /** Ends the workspace's forwarder, if one runs; resolves to whether one did. Call it on stop and delete. */
@@ -79,14 +96,15 @@ export async function waitForState(
   timeoutMs = 15_000,
 ): Promise<ForwarderState> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  // Short polls first: a forwarder usually answers within a few hundred milliseconds.
+  for (let delay = 20; ; delay = Math.min(delay * 1.5, 100)) {
     const state = await forwarderState(ctx, workspace);
     if (state && ready(state)) return state;
     if (Date.now() > deadline || ctx.signal.aborted)
       throw new DevcError(`Timed out waiting for the port forwarder of ${workspace}.`, {
         hint: `See ${portFiles(ctx.paths, workspace).log}.`,
       });
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, delay));
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { docker } from '../backends/docker/engine.js';
+import { inspectImage } from '../backends/docker/api.js';
 import { packageRoot } from '../version.js';
 
 /** The label holding the digest of the images/ folder an image was built from. */
@@ -12,7 +12,14 @@ export const CONTEXT_LABEL = 'dev.devc.context';
  * from other Dockerfiles or another agent, and is built again: a version tag alone would keep a stale
  * image on a developer's or CI machine.
  */
-export async function imagesDigest(): Promise<string> {
+export function imagesDigest(): Promise<string> {
+  digest ??= computeDigest();
+  return digest;
+}
+
+let digest: Promise<string> | undefined;
+
+async function computeDigest(): Promise<string> {
   const root = path.join(packageRoot, 'images');
   const hash = createHash('sha256');
   const walk = async (dir: string): Promise<void> => {
@@ -36,9 +43,11 @@ export async function imagesDigest(): Promise<string> {
 
 /** True when the image exists and was built from these images/ files. */
 export async function imageCurrent(ref: string, digest: string): Promise<boolean> {
-  const result = await docker(
-    ['image', 'inspect', '--format', `{{index .Config.Labels "${CONTEXT_LABEL}"}}`, ref],
-    { allowFailure: true },
-  );
-  return result.exitCode === 0 && result.stdout.trim() === digest;
+  return (await currentImageId(ref, digest)) !== undefined;
+}
+
+/** The image's id when it exists and was built from these images/ files. */
+export async function currentImageId(ref: string, digest: string): Promise<string | undefined> {
+  const image = await inspectImage(ref);
+  return image?.Config?.Labels?.[CONTEXT_LABEL] === digest ? image.Id : undefined;
 }

@@ -2,7 +2,6 @@ import { createWriteStream, existsSync, readdirSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { Context } from '../context.js';
 import { DevcError, UsageError } from '../errors.js';
 import { docker } from '../backends/docker/engine.js';
@@ -160,6 +159,8 @@ async function dockerBuild(
 ): Promise<void> {
   await progress.phase(label, done, async (update) => {
     const log = createWriteStream(logFile);
+    // Loaded when needed: execa takes ~100 ms to import, which every `up` would pay.
+    const { execa } = await import('execa');
     const child = execa('docker', ['build', ...args], { reject: false, all: true, cancelSignal: ctx.signal });
     let tail: string[] = [];
     child.all?.on('data', (chunk: Buffer) => {

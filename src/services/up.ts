@@ -23,6 +23,11 @@ export interface UpOptions {
   idleTimeoutSeconds?: number;
   /** Which devcontainer.json, when the repository has several. */
   devcontainerPath?: string;
+  /**
+   * Called once the workspace runs, before devc waits for its SSH server: work that needs only a
+   * running container (the port forwarder) starts there and overlaps the wait.
+   */
+  onRunning?: (workspace: Workspace) => void;
 }
 
 export interface UpResult {
@@ -49,7 +54,7 @@ export async function up(ctx: Context, options: UpOptions, progress: Progress): 
   return withLock(ctx.paths.locksDir, `up-${repository}@${ref.branch ?? ''}`, async () => {
     const existing = await findExisting(backend, ref, repository, options.name);
     if (existing) {
-      const workspace = await resume(ctx, backend, existing, progress);
+      const workspace = await resume(ctx, backend, existing, progress, options.onRunning);
       return { workspace, commit: await commitOf(workspace), created: false };
     }
     const name = options.name ?? (await freeName(backend, ref.name));
@@ -132,10 +137,13 @@ async function create(
       },
       progress,
     );
+    options.onRunning?.(workspace);
     await progress.phase('Waiting for SSH', 'SSH is ready', () => waitUntilReady(ctx, backend, name));
     return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
   } catch (error) {
     // Nothing half-made: the engine objects and devc's folder for this name go (a local tree is not in it).
+    const { stopForwarder } = await import('./forwarder.js');
+    await stopForwarder(ctx, name).catch(() => undefined);
     await backend.remove(name, { keepData: kept }).catch(() => undefined);
     if (!kept) await rm(workspaceDir, { recursive: true, force: true });
     throw error;
@@ -147,12 +155,14 @@ async function resume(
   backend: Backend,
   workspace: Workspace,
   progress: Progress,
+  onRunning: UpOptions['onRunning'],
 ): Promise<Workspace> {
   if (workspace.state !== 'running') {
     await progress.phase(`Starting workspace ${workspace.name}`, `Started workspace ${workspace.name}`, () =>
       backend.start(workspace.name),
     );
   }
+  onRunning?.(workspace);
   // A resumed container keeps its host key (made once per container): the pin stays valid.
   await waitUntilReady(ctx, backend, workspace.name, undefined, true);
   return (await backend.find(workspace.name)) ?? missing(workspace.name);
@@ -211,8 +221,10 @@ async function gitIdentity(env: NodeJS.ProcessEnv): Promise<Record<string, strin
     return result.exitCode === 0 && result.stdout.trim() ? result.stdout.trim() : undefined;
   };
   const identity: Record<string, string> = {};
-  const name = env.GIT_USER_NAME ?? env.GIT_AUTHOR_NAME ?? (await fromConfig('user.name'));
-  const email = env.GIT_USER_EMAIL ?? env.GIT_AUTHOR_EMAIL ?? (await fromConfig('user.email'));
+  const [name, email] = await Promise.all([
+    env.GIT_USER_NAME ?? env.GIT_AUTHOR_NAME ?? fromConfig('user.name'),
+    env.GIT_USER_EMAIL ?? env.GIT_AUTHOR_EMAIL ?? fromConfig('user.email'),
+  ]);
   if (name) identity.GIT_USER_NAME = name;
   if (email) identity.GIT_USER_EMAIL = email;
   return identity;

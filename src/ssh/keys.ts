@@ -1,5 +1,4 @@
 import { mkdir, readFile, access } from 'node:fs/promises';
-import { execa } from 'execa';
 import { DevcError } from '../errors.js';
 import type { Paths } from '../paths.js';
 
@@ -10,6 +9,8 @@ export async function ensureKeyPair(paths: Paths): Promise<string> {
   try {
     await access(paths.privateKey);
   } catch {
+    // Loaded when needed: execa takes ~100 ms to import, which every `up` would pay.
+    const { execa } = await import('execa');
     const result = await execa(
       'ssh-keygen',
       ['-q', '-t', 'ed25519', '-N', '', '-C', 'devc', '-f', paths.privateKey],

@@ -76,6 +76,20 @@ services:
       remoteEnv: { FROM_REMOTE_ENV: 'remote-env-value' },
     }),
   });
+  await git.createRepo(`acme/${prefix}-direct`, {
+    '.devcontainer/devcontainer.json': JSON.stringify({
+      image: userImage,
+      remoteUser: 'app',
+      workspaceFolder: '/src/${localWorkspaceFolderBasename}',
+      workspaceMount: 'type=bind,source=${localWorkspaceFolder},target=/src/${localWorkspaceFolderBasename}',
+      mounts: [`type=volume,source=${prefix}-cache,target=/cache`],
+      runArgs: ['--hostname', 'direct-host'],
+      containerEnv: { WHERE: '${containerWorkspaceFolder}' },
+      onCreateCommand: 'echo on-create > /tmp/on-create',
+      postCreateCommand: 'echo post-create > ${containerWorkspaceFolder}/post-create.txt',
+      postStartCommand: 'echo started >> /tmp/starts',
+    }),
+  });
   await git.createRepo(`acme/${prefix}-two`, {
     '.devcontainer/one/devcontainer.json': JSON.stringify({
       image: userImage,
@@ -199,6 +213,30 @@ describe('devcontainer.json through @devcontainers/cli', () => {
       'rebuilt\nkept\nkept\n',
     );
     expect(await workspaceContainers(name)).toEqual([name]);
+  });
+
+  it('a plain image config runs without the CLI start-up: mounts, runArgs, variables and every hook', async () => {
+    const run = await devc(['up', `github/acme/${prefix}-direct`, '--json'], env);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const { name } = json<{ name: string }>(run);
+    const buildLog = path.join(env.DEVC_HOME!, 'workspaces', name, 'build.log');
+    expect(readFileSync(buildLog, 'utf8')).toContain('names a local image: running it directly');
+    const inside = await ssh(
+      name,
+      'echo "$(id -un) $(hostname) $PWD $WHERE"; cat /tmp/on-create post-create.txt /tmp/starts; test -d /cache && echo cache',
+    );
+    expect(inside.exitCode, inside.stderr).toBe(0);
+    expect(inside.stdout).toBe(
+      `app direct-host /src/${prefix}-direct /src/${prefix}-direct\non-create\npost-create\nstarted\ncache\n`,
+    );
+    // postStartCommand runs again on every start; the create-time hooks don't.
+    expect((await devc(['stop', '-w', name], env)).exitCode).toBe(0);
+    expect((await devc(['start', '-w', name], env)).exitCode).toBe(0);
+    await expect
+      .poll(async () => (await ssh(name, 'cat /tmp/starts /tmp/on-create')).stdout, { timeout: 60_000 })
+      .toBe('started\nstarted\non-create\n');
+    expect((await devc(['delete', '-w', name, '--force'], env)).exitCode).toBe(0);
+    await execa('docker', ['volume', 'rm', '-f', `${prefix}-cache`], { reject: false });
   });
 
   it('two configs: CI without --devcontainer-path lists them; with it, that one runs', async () => {

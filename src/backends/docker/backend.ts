@@ -10,12 +10,14 @@ import type {
 import { Label, type Workspace, type WorkspaceSpec } from '../../workspace/model.js';
 import { DevcError } from '../../errors.js';
 import { workspaceLabels } from '../../workspace/labels.js';
+import { containerIdsWithLabel, inspectContainers, volumeExists } from './api.js';
 import { docker, dockerInteractive, engineUnreachable } from './engine.js';
 import { dockerDetails, dockerExecStream, dockerLogs, giveVolumeToUser } from './lifecycle.js';
 import { dockerEvents, dockerUsage } from './watch.js';
 import { INJECTED_LABEL, startInjectedAgent } from './agent.js';
 import { agentConfigDir, containerAddress, toWorkspace, type InspectedContainer } from './inspect.js';
 import type { DevcontainerSpec } from './devcontainer.js';
+import { runStartHooks } from './hooks.js';
 
 /** Names of the engine objects a workspace owns. */
 export const containerName = (name: string): string => `devc-${name}`;
@@ -39,8 +41,11 @@ export class DockerBackend implements Backend {
   }
 
   async list(): Promise<Workspace[]> {
-    const ids = await docker(['ps', '-a', '-q', '--no-trunc', '--filter', `label=${Label.workspace}`]);
-    const list = ids.stdout.split('\n').filter(Boolean);
+    const list =
+      (await containerIdsWithLabel(Label.workspace)) ??
+      (await docker(['ps', '-a', '-q', '--no-trunc', '--filter', `label=${Label.workspace}`])).stdout
+        .split('\n')
+        .filter(Boolean);
     if (list.length === 0) return [];
     return (await this.inspect(list)).map(toWorkspace).sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -93,8 +98,10 @@ export class DockerBackend implements Backend {
     await docker(['start', containerName(name)]);
     const [container] = await this.inspect([containerName(name)]);
     // A repository's own image runs its own PID 1: devc's agent is started beside it on every start.
-    if (container?.Config.Labels?.[INJECTED_LABEL] === 'injected')
+    if (container?.Config.Labels?.[INJECTED_LABEL] === 'injected') {
       await startInjectedAgent(containerName(name), agentConfigDir(container));
+      await runStartHooks(container);
+    }
   }
 
   async capacity(): Promise<{ cpus: number; memoryBytes: number }> {
@@ -105,17 +112,24 @@ export class DockerBackend implements Backend {
 
   /** Creates the workspace from a repository's devcontainer.json through @devcontainers/cli. */
   async createFromDevcontainer(
-    spec: Omit<DevcontainerSpec, 'homeVolume' | 'sharedVolume'>,
+    spec: Omit<DevcontainerSpec, 'homeVolume' | 'sharedVolume' | 'agentVolume'> & {
+      agentVolume: Promise<string>;
+    },
   ): Promise<Workspace> {
-    await this.ensureVolume(homeVolume(spec.name), {
-      [Label.workspace]: spec.name,
-      [Label.owner]: spec.owner,
-    });
     const shared = sharedVolume(spec.owner);
-    await this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' });
-    // Loaded only here: it brings the Dev Containers CLI wrapper (and execa) with it.
-    const { createWithDevcontainerCli } = await import('./devcontainer.js');
-    await createWithDevcontainerCli({ ...spec, homeVolume: homeVolume(spec.name), sharedVolume: shared });
+    // Loaded only here: it brings the Dev Containers CLI wrapper with it.
+    const { createFromConfig, directPlan } = await import('./devcontainer.js');
+    // Independent engine questions at once: each docker call costs tens of milliseconds.
+    const [, , decision, agentVolume] = await Promise.all([
+      this.ensureVolume(homeVolume(spec.name), { [Label.workspace]: spec.name, [Label.owner]: spec.owner }),
+      this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' }),
+      directPlan(spec),
+      spec.agentVolume,
+    ]);
+    await createFromConfig(
+      { ...spec, agentVolume, homeVolume: homeVolume(spec.name), sharedVolume: shared },
+      decision,
+    );
     const created = await this.find(spec.name);
     if (!created) throw new DevcError(`Workspace ${spec.name} vanished right after it was created.`);
     return created;
@@ -199,6 +213,8 @@ export class DockerBackend implements Backend {
   }
 
   private async inspect(refs: string[]): Promise<InspectedContainer[]> {
+    const viaApi = await inspectContainers<InspectedContainer>(refs);
+    if (viaApi) return viaApi;
     const result = await docker(['container', 'inspect', ...refs], { allowFailure: true });
     if (result.exitCode !== 0 && !/No such (container|object)/i.test(result.stderr)) {
       throw new DevcError(`docker inspect failed: ${result.stderr.trim()}`);
@@ -208,8 +224,7 @@ export class DockerBackend implements Backend {
 
   /** Creates the volume unless it exists; true when it made it. */
   private async ensureVolume(name: string, labels: Record<string, string>): Promise<boolean> {
-    const exists = await docker(['volume', 'inspect', name], { allowFailure: true });
-    if (exists.exitCode === 0) return false;
+    if (await volumeExists(name)) return false;
     await docker([
       'volume',
       'create',

@@ -1,16 +1,20 @@
-import { writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { devcontainerUp } from '../../devcontainer/up.js';
+import { devcontainerRunUserCommands, devcontainerUp, type UpResult } from '../../devcontainer/up.js';
+import { planDirect, type DirectDecision, type DirectPlan } from '../../devcontainer/direct.js';
 import type { CliLog } from '../../devcontainer/cli.js';
 import { Label, type WorkspaceSpec } from '../../workspace/model.js';
 import { workspaceLabels } from '../../workspace/labels.js';
 import { AGENT_CONFIG_DIR, INJECTED_LABEL, startInjectedAgent } from './agent.js';
+import { localImage, runDirect } from './direct.js';
 import { docker } from './engine.js';
 
 /** What creating a workspace from a repository's devcontainer.json needs beyond a plain spec. */
 export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
   /** The devcontainer.json, relative to the source folder. */
   devcontainerConfig: string;
+  /** Its contents, as devc parsed them. */
+  configuration: Record<string, unknown>;
   /** The volume holding devc's agent (/opt/devc). */
   agentVolume: string;
   homeVolume: string;
@@ -23,10 +27,24 @@ export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
   signal?: AbortSignal;
 }
 
-/** Creates the container through @devcontainers/cli (build, Features, Compose, hooks), then starts devc's agent. */
-export async function createWithDevcontainerCli(
+/**
+ * Creates the container: a plain-image config with one `docker run` (the direct path), anything else
+ * through @devcontainers/cli (build, Features, Compose, hooks); then starts devc's agent.
+ */
+export async function createFromConfig(
   spec: DevcontainerSpec,
+  /** From `directPlan`: whether to run the container directly, or why not. */
+  decision: DirectDecision,
 ): Promise<{ remoteUser: string; merged: Record<string, unknown> }> {
+  const direct = 'plan' in decision ? decision.plan : undefined;
+  // The build log says which way it went, for whoever wonders why an `up` took long.
+  await mkdir(path.dirname(spec.logFile), { recursive: true });
+  await appendFile(
+    spec.logFile,
+    'reason' in decision
+      ? `devc: ${spec.devcontainerConfig} goes through the Dev Containers CLI (${decision.reason})\n`
+      : `devc: ${spec.devcontainerConfig} names a local image: running it directly\n`,
+  );
   const labels = workspaceLabels(spec, {
     [Label.config]: spec.devcontainerConfig,
     [INJECTED_LABEL]: 'injected',
@@ -38,20 +56,24 @@ export async function createWithDevcontainerCli(
     `type=volume,source=${spec.agentVolume},target=/opt/devc,external=true`,
     `type=bind,source=${spec.configPath},target=${AGENT_CONFIG_DIR}`,
   ];
-  const result = await devcontainerUp({
-    workspaceFolder: spec.sourcePath,
-    config: spec.devcontainerConfig,
-    labels,
-    mounts,
-    logFile: spec.logFile,
-    ...(spec.noCache ? { noCache: true, removeExisting: true } : {}),
-    ...(spec.onLog ? { onLog: spec.onLog } : {}),
-    ...(spec.signal ? { signal: spec.signal } : {}),
-  });
+  const result = direct
+    ? await createDirect(spec, direct, labels, mounts)
+    : await devcontainerUp({
+        workspaceFolder: spec.sourcePath,
+        config: spec.devcontainerConfig,
+        labels,
+        mounts,
+        logFile: spec.logFile,
+        ...(spec.noCache ? { noCache: true, removeExisting: true } : {}),
+        ...(spec.onLog ? { onLog: spec.onLog } : {}),
+        ...(spec.signal ? { signal: spec.signal } : {}),
+      });
   // devcontainer up may name it anything; devc finds workspaces as devc-<name>.
-  const current = await docker(['inspect', '--format', '{{.Name}}', result.containerId]);
-  if (current.stdout.trim() !== `/devc-${spec.name}`)
-    await docker(['rename', result.containerId, `devc-${spec.name}`]);
+  if (!direct) {
+    const current = await docker(['inspect', '--format', '{{.Name}}', result.containerId]);
+    if (current.stdout.trim() !== `/devc-${spec.name}`)
+      await docker(['rename', result.containerId, `devc-${spec.name}`]);
+  }
   await writeEnvFile(spec.configPath, 'agent.env', {
     ...spec.env,
     DEVC_USER: result.remoteUser,
@@ -64,6 +86,54 @@ export async function createWithDevcontainerCli(
   });
   await startInjectedAgent(`devc-${spec.name}`, spec.configPath);
   return { remoteUser: result.remoteUser, merged: result.merged };
+}
+
+/** Whether devc can run this config's container itself (and how), or why it can't. */
+export async function directPlan(
+  spec: Pick<DevcontainerSpec, 'configuration' | 'sourcePath' | 'noCache'>,
+): Promise<DirectDecision> {
+  if (spec.noCache) return { reason: 'a build without cache' };
+  const image = typeof spec.configuration.image === 'string' ? spec.configuration.image : undefined;
+  const decision = planDirect(spec.configuration, {
+    sourcePath: spec.sourcePath,
+    image: image ? await localImage(image) : undefined,
+    hostUid: process.getuid?.(),
+  });
+  return decision;
+}
+
+/** The direct path: `docker run`, then the lifecycle hooks through `devcontainer run-user-commands`. */
+async function createDirect(
+  spec: DevcontainerSpec,
+  plan: DirectPlan,
+  labels: Record<string, string>,
+  mounts: string[],
+): Promise<UpResult> {
+  const configFile = path.resolve(spec.sourcePath, spec.devcontainerConfig);
+  const containerId = await runDirect({
+    container: `devc-${spec.name}`,
+    plan,
+    labels,
+    mounts,
+    sourcePath: spec.sourcePath,
+    configFile,
+  });
+  if (plan.hooks) {
+    await devcontainerRunUserCommands({
+      containerId,
+      workspaceFolder: spec.sourcePath,
+      config: spec.devcontainerConfig,
+      logFile: spec.logFile,
+      ...(spec.onLog ? { onLog: spec.onLog } : {}),
+      ...(spec.signal ? { signal: spec.signal } : {}),
+    });
+  }
+  return {
+    containerId,
+    remoteUser: plan.remoteUser,
+    remoteWorkspaceFolder: plan.workspaceFolder,
+    merged: { containerEnv: plan.containerEnv, remoteEnv: plan.remoteEnv },
+  };
 }
 
 /**
