@@ -52,7 +52,20 @@ export async function ensureAgentVolume(ctx: Context, progress: Progress): Promi
     await docker(['volume', 'rm', '--force', volume], { allowFailure: true });
     throw new DevcError(`Can't fill the agent volume ${volume}.`, { details: filled.stderr });
   }
+  await removeOldAgentVolumes(volume);
   return volume;
+}
+
+/**
+ * A new agent replaces the old ones: their volumes go once no container uses them (the engine refuses
+ * to remove a volume any container, running or stopped, still mounts, so workspaces keep theirs).
+ */
+async function removeOldAgentVolumes(current: string): Promise<void> {
+  const all = await docker(['volume', 'ls', '-q', '--filter', 'label=dev.devc.agent-volume=true'], {
+    allowFailure: true,
+  });
+  for (const old of all.stdout.split('\n').filter((v) => v && v !== current))
+    await docker(['volume', 'rm', old], { allowFailure: true });
 }
 
 async function imageId(ref: string): Promise<string | undefined> {

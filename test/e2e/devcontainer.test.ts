@@ -143,6 +143,11 @@ describe('devcontainer.json through @devcontainers/cli', () => {
     const buildLog = readFileSync(path.join(env.DEVC_HOME!, 'workspaces', ws.name, 'build.log'), 'utf8');
     expect(buildLog).toMatch(/myfeat/);
     expect(buildLog).toMatch(/post-create/);
+    // The image the CLI built for the workspace goes with it.
+    const built = ['images', '-q', '--filter', `reference=vsc-${prefix}-dockerfile-*`];
+    expect((await execa('docker', built)).stdout.trim()).not.toBe('');
+    expect((await devc(['delete', '-w', ws.name, '--force'], env)).exitCode).toBe(0);
+    expect((await execa('docker', built)).stdout.trim()).toBe('');
   });
 
   it('Compose: the workspace reaches a second service by name', async () => {

@@ -153,6 +153,9 @@ export class DockerBackend implements Backend {
     const project = container?.Config.Labels?.['com.docker.compose.project'];
     if (project) await removeComposeProject(project, options.keepData ?? false);
     if (options.keepData) return;
+    // The image the Dev Containers CLI built for this workspace (vsc-…), unless another container uses it.
+    if (container?.Config.Image.startsWith('vsc-'))
+      await docker(['image', 'rm', container.Config.Image], { allowFailure: true });
     const volumes = await docker(['volume', 'ls', '-q', '--filter', `label=${Label.workspace}=${name}`]);
     const names = volumes.stdout.split('\n').filter(Boolean);
     if (names.length > 0) await docker(['volume', 'rm', '--force', ...names]);
