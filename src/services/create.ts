@@ -78,10 +78,10 @@ export async function createWorkspace(
       readConfiguration(plan.sourcePath, config),
     );
     const requirements = hostRequirements(resolved.configuration);
-    // Independent engine questions at once (each docker call costs tens of milliseconds): the backend
-    // awaits the agent volume beside its own.
-    const agentVolume = ensureAgentVolume(ctx, progress);
-    agentVolume.catch(() => undefined);
+    // Docker runs devc's agent from a volume. Independent engine questions go at once (each docker
+    // call costs tens of milliseconds): the backend awaits the volume beside its own.
+    const agentVolume = backend.kind === 'docker' ? ensureAgentVolume(ctx, progress) : undefined;
+    agentVolume?.catch(() => undefined);
     if (Object.keys(requirements).length > 0) {
       const capacity = await backend.capacity();
       for (const warning of unmetRequirements(requirements, capacity)) ctx.io.warn(warning);
