@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The port forwarder against the paths it competes with, side by side in one run, on one workspace:
 #   throughput of one stream: forwarder vs raw loopback (target ≥ 0.25×), vs `ssh -L`, and vs Docker's
-#   own published-port proxy (docker-proxy, a separate container from the same image);
+#   own published-port proxy (docker-proxy, a separate container from the same image), sending to the
+#   workspace (upload) and, against raw loopback, receiving from it (download);
+#   the forwarder's own CPU time per GiB relayed (less sensitive to the machine's load than MB/s);
 #   added latency per connection (connect, 1-byte echo, close): forwarder vs dialling the
 #   container directly (target ≤ +1 ms p50).
+# Forwarder and raw loopback are measured in alternating pairs and the ratio is the median of the
+# pairs' ratios, so a load change during the run moves both sides of a ratio alike.
 # Prints table rows like the other benchmarks. Needs the Docker engine and dev8-base.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -25,26 +29,43 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# One perl server, two modes: `sink` reads to EOF then closes; `echo` answers one read and closes.
+# One perl server, three modes: `sink` reads to EOF then closes; `source` sends MIB mebibytes then
+# closes; `echo` answers one read and closes.
 cat >"$work/server.pl" <<'PERL'
 use strict; use warnings; use IO::Socket::INET;
-my ($mode, $port, $addr) = (@ARGV, '0.0.0.0');
+my ($mode, $port, $addr, $mib) = (@ARGV, '0.0.0.0', 0);
 my $s = IO::Socket::INET->new(LocalAddr => $addr, LocalPort => $port, Listen => 128, ReuseAddr => 1) or die "listen: $!";
+my $out = "\0" x (1 << 20);
 while (my $c = $s->accept) {
   setsockopt($c, 6, 1, 1); # TCP_NODELAY
   my $buf;
   if ($mode eq 'sink') { while (sysread($c, $buf, 1 << 20)) {} }
+  elsif ($mode eq 'source') { # a reader that leaves early (wait_port's probe) ends this one only
+    local $SIG{PIPE} = 'IGNORE';
+    SEND: for (1 .. $mib) { my $off = 0; while ($off < length $out) { $off += syswrite($c, $out, length($out) - $off, $off) // last SEND; } }
+  }
   else { sysread($c, $buf, 64); syswrite($c, $buf); }
   close $c;
 }
 PERL
 
-# The client: one stream of MIB mebibytes (MB/s), or CONNS sequential echo connections (p50 ms).
+# The client: one stream of MIB mebibytes sent (MB/s), or received (read 1 MiB at a time, so the
+# client is not what limits it), or CONNS sequential echo connections (p50 ms).
 cat >"$work/client.mjs" <<'JS'
 import net from 'node:net';
 const [mode, port, n, host = '127.0.0.1'] = process.argv.slice(2);
 const once = (f) => new Promise(f);
-if (mode === 'stream') {
+if (mode === 'download') {
+  let got = 0;
+  const start = process.hrtime.bigint();
+  const onread = { buffer: Buffer.allocUnsafe(1 << 20), callback: (size) => void (got += size) };
+  const s = net.connect({ host, port: Number(port), onread });
+  s.once('connect', () => s.end());
+  await once((r) => s.once('close', r));
+  if (got !== Number(n) * 1048576) throw new Error(`received ${got} bytes`);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(((Number(n) * 1.048576) / seconds).toFixed(0));
+} else if (mode === 'stream') {
   const chunk = Buffer.alloc(1 << 20);
   const start = process.hrtime.bigint();
   const s = net.connect({ host, port: Number(port) });
@@ -72,6 +93,17 @@ JS
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 throughput() { for _ in $(seq "$RUNS"); do node "$work/client.mjs" stream "$1" "$MIB" "${2:-127.0.0.1}"; done | median; }
+# paired MODE RAW_PORT FWD_PORT: RUNS alternating pairs; prints "raw-median fwd-median median-of-ratios".
+paired() {
+  for _ in $(seq "$RUNS"); do
+    echo "$(node "$work/client.mjs" "$1" "$2" "$MIB") $(node "$work/client.mjs" "$1" "$3" "$MIB")"
+  done | node -e '
+    const rows = require("fs").readFileSync(0, "utf8").trim().split("\n").map((l) => l.split(" ").map(Number));
+    const med = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+    console.log(med(rows.map((r) => r[0])), med(rows.map((r) => r[1])), med(rows.map((r) => r[1] / r[0])).toFixed(2));'
+}
+# The forwarder's CPU time so far (user + system), in seconds, from /proc.
+fwd_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$fwd_pid/stat"; }
 latency() { node "$work/client.mjs" echo "$1" 20 "${2:-127.0.0.1}" >/dev/null; node "$work/client.mjs" echo "$1" "$CONNS" "${2:-127.0.0.1}"; }
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing on $1:$2" >&2; return 1; }
@@ -83,17 +115,20 @@ git -C "$work" init -q -b main repo && cp "$work/server.pl" "$work/repo/" \
 cid="devc-$name"
 docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" sink 5001
 docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" echo 5002
+docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" source 5003 0.0.0.0 "$MIB"
 ip="$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")"
-wait_port "$ip" 5001 && wait_port "$ip" 5002
-fwd_json="$(./bin/devc ports forward -w "$name" 5001 5002 --json)"
-fwd_sink="$(node -e 'console.log(JSON.parse(process.argv[1]).find(p=>p.remote===5001).local)' "$fwd_json")"
-fwd_echo="$(node -e 'console.log(JSON.parse(process.argv[1]).find(p=>p.remote===5002).local)' "$fwd_json")"
+wait_port "$ip" 5001 && wait_port "$ip" 5002 && wait_port "$ip" 5003
+fwd_json="$(./bin/devc ports forward -w "$name" 5001 5002 5003 --json)"
+local_of() { node -e 'console.log(JSON.parse(process.argv[1]).find(p=>p.remote===Number(process.argv[2])).local)' "$fwd_json" "$1"; }
+fwd_sink="$(local_of 5001)"; fwd_echo="$(local_of 5002)"; fwd_source="$(local_of 5003)"
+fwd_pid="$(cat "$DEVC_HOME/workspaces/$name/forwarder/pid")"
 
 # Baselines on the host: the same servers on raw loopback.
-raw_sink="$(free_port)"; raw_echo="$(free_port)"
+raw_sink="$(free_port)"; raw_echo="$(free_port)"; raw_source="$(free_port)"
 perl "$work/server.pl" sink "$raw_sink" 127.0.0.1 & host_pids+=($!)
 perl "$work/server.pl" echo "$raw_echo" 127.0.0.1 & host_pids+=($!)
-wait_port 127.0.0.1 "$raw_sink" && wait_port 127.0.0.1 "$raw_echo"
+perl "$work/server.pl" source "$raw_source" 127.0.0.1 "$MIB" & host_pids+=($!)
+wait_port 127.0.0.1 "$raw_sink" && wait_port 127.0.0.1 "$raw_echo" && wait_port 127.0.0.1 "$raw_source"
 
 # ssh -L through the same workspace's sshd, with devc's key and pinned host key.
 ssh_port="$(docker port "$cid" 2222/tcp | head -1 | sed 's/.*://')"
@@ -109,18 +144,24 @@ docker run -d --rm --name "devc-bench-proxy-$$" -p 127.0.0.1::5001 -v "$work/ser
 pub_sink="$(docker port "devc-bench-proxy-$$" 5001/tcp | head -1 | sed 's/.*://')"
 wait_port 127.0.0.1 "$pub_sink"
 
-t_raw="$(throughput "$raw_sink")"
+cpu0="$(fwd_cpu)"
+read -r t_raw t_fwd r_up <<<"$(paired stream "$raw_sink" "$fwd_sink")"
+cpu1="$(fwd_cpu)"
+read -r d_raw d_fwd r_down <<<"$(paired download "$raw_source" "$fwd_source")"
+cpu2="$(fwd_cpu)"
 t_direct="$(throughput 5001 "$ip")"
-t_fwd="$(throughput "$fwd_sink")"
 t_ssh="$(throughput "$ssh_local")"
 t_pub="$(throughput "$pub_sink")"
 l_raw="$(latency "$raw_echo")"
 l_direct="$(latency 5002 "$ip")"
 l_fwd="$(latency "$fwd_echo")"
 
+per_gib() { node -e 'console.log(((Number(process.argv[2]) - Number(process.argv[1])) / (Number(process.argv[3]) * Number(process.argv[4]) / 1024)).toFixed(2))' "$1" "$2" "$RUNS" "$MIB"; }
 ratio_of() { node -e 'console.log((Number(process.argv[1]) / Number(process.argv[2])).toFixed(2))' "$1" "$2"; }
 plus() { node -e 'console.log((Number(process.argv[1]) - Number(process.argv[2]) >= 0 ? "+" : "") + (Number(process.argv[1]) - Number(process.argv[2])).toFixed(3))' "$1" "$2"; }
-echo "| port forward, one stream ($MIB MiB) vs raw loopback | forwarder $t_fwd MB/s | loopback $t_raw MB/s | $(ratio_of "$t_fwd" "$t_raw")× |"
+echo "| port forward, one stream ($MIB MiB) vs raw loopback | forwarder $t_fwd MB/s | loopback $t_raw MB/s | $r_up× |"
+echo "| port forward, one stream received (download) vs raw loopback | forwarder $d_fwd MB/s | loopback $d_raw MB/s | $r_down× |"
+echo "| port forward, forwarder CPU per GiB relayed (upload, download) | $(per_gib "$cpu0" "$cpu1") s, $(per_gib "$cpu1" "$cpu2") s | | |"
 echo "| port forward, one stream vs \`ssh -L\` | forwarder $t_fwd MB/s | ssh -L $t_ssh MB/s | $(ratio_of "$t_fwd" "$t_ssh")× |"
 echo "| port forward, one stream vs docker-proxy (published port) | forwarder $t_fwd MB/s | docker-proxy $t_pub MB/s | $(ratio_of "$t_fwd" "$t_pub")× |"
 echo "| port forward, one stream vs the container's IP | forwarder $t_fwd MB/s | direct $t_direct MB/s | $(ratio_of "$t_fwd" "$t_direct")× |"

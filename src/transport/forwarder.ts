@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
-import net from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { desiredForwards, emptyRequests, type ForwardSpec, type PortsConfig } from '../ports/config.js';
+import { desiredForwards, emptyRequests, type PortsConfig } from '../ports/config.js';
 import {
-  portUrl,
   readPortsConfig,
   readRequests,
   writeJsonAtomic,
@@ -12,8 +11,9 @@ import {
   type PortStatus,
 } from '../ports/files.js';
 import type { Listening } from '../ports/proc-net.js';
+import { Listeners } from './listeners.js';
 import type { WorkspaceRoute } from './route.js';
-import { connectTcp, splice } from './splice.js';
+import { connectTcp } from './splice.js';
 
 export interface ForwarderOptions {
   workspace: string;
@@ -24,23 +24,14 @@ export interface ForwarderOptions {
   log: (line: string) => void;
 }
 
-interface Bound {
-  server: net.Server;
-  local: number;
-  spec: ForwardSpec;
-  sockets: Set<Duplex>;
-}
-
 /**
- * The background forwarder of one workspace: a 127.0.0.1 listener per forwarded port, each connection
- * dialled straight to the workspace. Listeners outlive workspace restarts: while the workspace is
- * down a connection is closed at once, and once it is back connections reach it again.
+ * The background forwarder of one workspace: follows the workspace (where it is, which ports listen
+ * in it) and the port files, keeps a 127.0.0.1 listener per forwarded port (listeners.ts), and dials
+ * each connection straight to the workspace. Listeners outlive workspace restarts: while the workspace
+ * is down a connection is closed at once, and once it is back connections reach it again.
  */
 export class Forwarder {
-  private readonly bound = new Map<number, Bound>();
-  private readonly failed = new Map<number, { spec: ForwardSpec; message: string }>();
-  /** remote → local, so a port keeps its local number when it is forwarded again. */
-  private readonly assigned = new Map<number, number>();
+  private readonly listeners: Listeners;
   private listening = new Map<number, Listening>();
   private config: PortsConfig = {};
   private requests = emptyRequests();
@@ -54,11 +45,13 @@ export class Forwarder {
   private written = '';
   private lastRelocate = 0;
 
-  constructor(private readonly options: ForwarderOptions) {}
+  constructor(private readonly options: ForwarderOptions) {
+    this.listeners = new Listeners((remote, client) => this.dial(remote, client), options.log);
+  }
 
   /** Remembers local ports from an earlier run, so they stay the same after a restart. */
   remember(previous: PortStatus[]): void {
-    for (const p of previous) if (p.local !== null) this.assigned.set(p.remote, p.local);
+    this.listeners.remember(previous);
   }
 
   /** Runs until `stop()` or until the workspace is gone. */
@@ -97,7 +90,7 @@ export class Forwarder {
     } finally {
       clearInterval(poll);
       await this.queue;
-      for (const remote of [...this.bound.keys()]) this.unbind(remote);
+      this.listeners.closeAll();
     }
   }
 
@@ -140,96 +133,22 @@ export class Forwarder {
     const wanted = new Map(
       desiredForwards(this.config, this.requests, this.listening.keys()).map((s) => [s.remote, s]),
     );
-    for (const [remote, b] of this.bound) {
-      const spec = wanted.get(remote);
-      if (!spec || (spec.local !== undefined && spec.local !== b.local)) this.unbind(remote);
-      else b.spec = spec;
-    }
-    for (const remote of this.failed.keys()) if (!wanted.has(remote)) this.failed.delete(remote);
-    for (const spec of wanted.values()) if (!this.bound.has(spec.remote)) await this.bind(spec);
+    await this.listeners.reconcile(wanted);
     await this.writeState();
   }
 
-  private async bind(spec: ForwardSpec): Promise<void> {
-    const preferred = spec.local ?? this.assigned.get(spec.remote) ?? spec.remote;
-    let server = await this.listen(spec.remote, preferred).catch((error: NodeJS.ErrnoException) => error);
-    if (server instanceof Error) {
-      const why = server.code === 'EACCES' ? 'needs privileges' : 'taken';
-      if (spec.requireLocal) {
-        const because =
-          spec.local !== undefined ? 'it was asked for' : 'portsAttributes sets requireLocalPort';
-        const message = `local port ${preferred} is ${why}, and ${because}`;
-        if (this.failed.get(spec.remote)?.message !== message)
-          this.options.log(`port ${spec.remote}: ${message}`);
-        this.failed.set(spec.remote, { spec, message });
-        return;
-      }
-      server = await this.listen(spec.remote, 0).catch((error: Error) => error);
-      if (server instanceof Error) {
-        this.failed.set(spec.remote, { spec, message: `can't listen on 127.0.0.1: ${server.message}` });
-        return;
-      }
-    }
-    const local = (server.address() as net.AddressInfo).port;
-    this.failed.delete(spec.remote);
-    this.assigned.set(spec.remote, local);
-    this.bound.set(spec.remote, { server, local, spec, sockets: new Set() });
-    this.options.log(`forwarding ${spec.remote} → 127.0.0.1:${local} (${spec.source})`);
-  }
-
-  private listen(remote: number, port: number): Promise<net.Server> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer(
-        { allowHalfOpen: true, pauseOnConnect: true },
-        (socket) => void this.onConnection(remote, socket),
-      );
-      server.once('error', reject);
-      // 127.0.0.1 only: nothing devc opens is reachable from another machine.
-      server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
-        server.off('error', reject);
-        server.on('error', (error) => this.options.log(`listener for ${remote}: ${error.message}`));
-        resolve(server);
-      });
-    });
-  }
-
-  private unbind(remote: number): void {
-    const b = this.bound.get(remote);
-    if (!b) return;
-    b.server.close();
-    for (const s of b.sockets) s.destroy();
-    this.bound.delete(remote);
-    this.options.log(`stopped forwarding ${remote}`);
-  }
-
-  private async onConnection(remote: number, client: net.Socket): Promise<void> {
-    client.on('error', () => undefined);
-    const upstream = await this.dial(remote).catch(() => null);
-    const b = this.bound.get(remote);
-    if (!upstream || !b || client.destroyed) {
-      client.destroy();
-      upstream?.destroy();
-      return;
-    }
-    b.sockets.add(client);
-    b.sockets.add(upstream);
-    await splice(client, upstream);
-    b.sockets.delete(client);
-    b.sockets.delete(upstream);
-  }
-
   /** Straight to the workspace's address; once more with a fresh address when that fails. */
-  private async dial(remote: number): Promise<Duplex> {
+  private async dial(remote: number, client: Socket): Promise<Duplex> {
     const seen = this.listening.get(remote);
     if (seen && !seen.direct && this.options.dialLoopback) return this.options.dialLoopback(remote);
     if (this.options.route.dial) return this.options.route.dial(remote);
     const address = this.location.address ?? (await this.relocate());
     if (!address) throw new Error('the workspace is not running');
     try {
-      return await connectTcp(address, remote);
+      return await connectTcp(address, remote, client);
     } catch (error) {
       const fresh = await this.relocate();
-      if (fresh && fresh !== address) return connectTcp(fresh, remote);
+      if (fresh && fresh !== address) return connectTcp(fresh, remote, client);
       throw error;
     }
   }
@@ -244,33 +163,7 @@ export class Forwarder {
   }
 
   private async writeState(): Promise<void> {
-    const ports: PortStatus[] = [];
-    for (const [remote, b] of this.bound) {
-      const moved = b.spec.local === undefined && b.local !== remote;
-      ports.push({
-        remote,
-        local: b.local,
-        label: b.spec.label,
-        source: b.spec.source,
-        state: 'forwarded',
-        listening: this.listening.has(remote),
-        url: portUrl(b.local, b.spec.protocol),
-        message: moved ? `local port ${remote} was taken; using ${b.local}` : null,
-      });
-    }
-    for (const [remote, f] of this.failed) {
-      ports.push({
-        remote,
-        local: null,
-        label: f.spec.label,
-        source: f.spec.source,
-        state: 'failed',
-        listening: this.listening.has(remote),
-        url: null,
-        message: f.message,
-      });
-    }
-    ports.sort((a, b) => a.remote - b.remote);
+    const ports = this.listeners.statuses((remote) => this.listening.has(remote));
     const state: Omit<ForwarderState, 'updatedAt'> = {
       pid: process.pid,
       workspace: this.options.workspace,

@@ -1,15 +1,50 @@
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 
-/** Opens a TCP connection (half-close kept, Nagle off), failing after `timeoutMs`. */
-export function connectTcp(host: string, port: number, timeoutMs = 5000): Promise<net.Socket> {
+/** What an upstream connection reads into at first: the size of Node's own stream reads. */
+const FIRST_READ_SIZE = 64 * 1024;
+/**
+ * What it reads into once a read has filled the first buffer (a bulk transfer): one read then takes
+ * everything queued, up to this, so a large download costs far fewer system calls per byte. Only
+ * connections that carry bulk data grow, which keeps the forwarder small with many idle connections.
+ */
+const BULK_READ_SIZE = 1024 * 1024;
+
+/**
+ * Opens a TCP connection to the workspace (half-close kept, Nagle off), failing after `timeoutMs`.
+ * Its reads land in one reused buffer and go straight to `readsTo` (the client), not through a
+ * stream; they start when `splice` joins the two.
+ */
+export function connectTcp(
+  host: string,
+  port: number,
+  readsTo: Writable,
+  timeoutMs = 5000,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    let buffer = Buffer.allocUnsafe(FIRST_READ_SIZE);
+    const socket = net.connect({
+      host,
+      port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: {
+        buffer: () => buffer,
+        callback: (size, read) => {
+          const more = pass(readsTo, read.subarray(0, size), () => socket.resume());
+          if (size === buffer.length && buffer.length < BULK_READ_SIZE)
+            buffer = Buffer.allocUnsafe(BULK_READ_SIZE);
+          return more;
+        },
+      },
+    });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(Object.assign(new Error(`connect ${host}:${port} timed out`), { code: 'ETIMEDOUT' }));
     }, timeoutMs);
     socket.once('connect', () => {
+      // Paused here, before Node's first read: nothing reaches the client until `splice` runs.
+      socket.pause();
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);
@@ -24,6 +59,7 @@ export function connectTcp(host: string, port: number, timeoutMs = 5000): Promis
 /**
  * Joins two streams both ways. An end on one side half-closes the other (HTTP clients that shut down
  * their sending side still get the answer); an error on either tears both down. Resolves when both close.
+ * Each side is read only while the other has taken everything written to it so far (back-pressure).
  */
 export function splice(a: Duplex, b: Duplex): Promise<void> {
   for (const s of [a, b]) if (s instanceof net.Socket) s.setNoDelay(true);
@@ -37,7 +73,35 @@ export function splice(a: Duplex, b: Duplex): Promise<void> {
   b.on('error', teardown);
   a.once('close', () => b.destroy());
   b.once('close', () => a.destroy());
-  a.pipe(b);
-  b.pipe(a);
+  relay(a, b);
+  relay(b, a);
   return done;
+}
+
+/**
+ * One direction. A connection from `connectTcp` writes its reads itself, so no 'data' comes from it;
+ * resuming it starts its reads all the same.
+ */
+function relay(from: Duplex, to: Duplex): void {
+  const resume = (): void => void from.resume();
+  from.on('data', (chunk: Buffer) => {
+    if (!pass(to, chunk, resume)) from.pause();
+  });
+  from.once('end', () => to.end());
+  from.resume();
+}
+
+/**
+ * Writes one chunk; false while `to` still holds some of it (the kernel did not take it all), and then
+ * `resume` runs once it has. Reading nothing more meanwhile is the back-pressure, and it is what lets
+ * `connectTcp` reuse its read buffer: the bytes `to` holds are never overwritten.
+ */
+function pass(to: Writable, chunk: Uint8Array, resume: () => void): boolean {
+  let held = false;
+  // Node never calls a write's callback synchronously, so `held` is set by then.
+  to.write(chunk, () => {
+    if (held) resume();
+  });
+  held = to.writableLength > 0;
+  return !held;
 }
