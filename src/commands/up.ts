@@ -84,24 +84,19 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
         if (opts.namespace !== undefined) ctx.env.DEVC_NAMESPACE = opts.namespace;
         const { up } = await import('../services/up.js');
         const { createProgress } = await import('../ui/progress.js');
-        const { forwarderState, hasPlannedPorts, spawnForwarder, waitForState } =
-          await import('../services/forwarder.js');
+        const { forwarderAfterStart, spawnForwarder } = await import('../services/forwarder.js');
         const warn = (error: unknown): null => {
           ctx.io.warn(`Ports are not forwarded: ${error instanceof Error ? error.message : String(error)}`);
           return null;
         };
-        // The forwarder starts while devc waits for SSH; `up` waits for it only when it has ports to show.
+        // The forwarder starts while devc waits for SSH (once: a second spawn could race the first).
         let spawning: Promise<boolean> | undefined;
         const spawn = (w: Workspace): Promise<boolean> =>
           (spawning ??= spawnForwarder(ctx, w.name, w.backend).catch((error: unknown) =>
             Boolean(warn(error)),
           ));
-        const forward = async (w: Workspace): Promise<ForwarderState | null> => {
-          if (!(await spawn(w))) return null;
-          // Nothing planned: whatever a running forwarder has now (a new one reports nothing yet).
-          if (!(await hasPlannedPorts(ctx, w.name))) return forwarderState(ctx, w.name);
-          return waitForState(ctx, w.name, () => true).catch(warn);
-        };
+        const forward = (w: Workspace): Promise<ForwarderState | null> =>
+          forwarderAfterStart(ctx, w.name, w.backend, spawn(w)).catch(warn);
         const result = await up(
           ctx,
           {

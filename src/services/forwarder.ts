@@ -65,6 +65,21 @@ export async function spawnForwarder(ctx: Context, workspace: string, kind: Back
   return true;
 }
 
+/**
+ * The forwarder after `up` or a resume: started (or `spawned` already), and waited for only when it has
+ * ports to show; otherwise whatever a running one reports now (a new one reports nothing yet).
+ */
+export async function forwarderAfterStart(
+  ctx: Context,
+  workspace: string,
+  kind: BackendKind,
+  spawned: Promise<boolean> = spawnForwarder(ctx, workspace, kind),
+): Promise<ForwarderState | null> {
+  if (!(await spawned)) return null;
+  if (!(await hasPlannedPorts(ctx, workspace))) return forwarderState(ctx, workspace);
+  return waitForState(ctx, workspace, () => true);
+}
+
 /** Whether the workspace has ports to forward from the start (forwardPorts, or ones the user added). */
 export async function hasPlannedPorts(ctx: Context, workspace: string): Promise<boolean> {
   const files = portFiles(ctx.paths, workspace);

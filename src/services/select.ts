@@ -47,7 +47,7 @@ export async function ensureRunning(ctx: Context, selected: Selected): Promise<W
   const { waitUntilReady } = await import('./ready.js');
   await waitUntilReady(ctx, selected.backend, selected.workspace.name, undefined, true);
   // Its ports come back with it (the forwarder may have been ended by `devc stop`).
-  const { startForwarder } = await import('./forwarder.js');
-  await startForwarder(ctx, selected.workspace.name, selected.backend.kind).catch(() => null);
+  const { forwarderAfterStart } = await import('./forwarder.js');
+  await forwarderAfterStart(ctx, selected.workspace.name, selected.backend.kind).catch(() => null);
   return (await selected.backend.find(selected.workspace.name)) ?? selected.workspace;
 }
