@@ -62,7 +62,8 @@ describe('devc code', () => {
     const login = await fetch(link, { redirect: 'manual' });
     expect(login.status).toBe(302);
     const cookies = login.headers.getSetCookie();
-    expect(cookies.some((c) => c.startsWith('code-server-session='))).toBe(true);
+    // The workspace's own cookie name: logging in to another workspace's code-server doesn't log this one out.
+    expect(cookies.some((c) => c.startsWith(`code-server-session-${name}=`))).toBe(true);
     const workbench = login.headers.get('location')!;
     expect(workbench).toMatch(
       new RegExp(`^http://127\\.0\\.0\\.1:\\d+/\\?folder=%2Fworkspaces%2F${prefix}-app$`),
