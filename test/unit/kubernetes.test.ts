@@ -45,9 +45,13 @@ describe('the workspace pod', () => {
   });
 
   it('clones in an init container, with the URL in the environment and no token anywhere in the spec', () => {
+    // One init container prepares the volume (root, few capabilities) and clones as uid 1000.
+    expect(pod.spec?.initContainers?.map((c) => c.name)).toEqual(['clone']);
     const clone = pod.spec?.initContainers?.find((c) => c.name === 'clone');
     expect(clone?.env).toContainEqual({ name: 'DEVC_CLONE_URL', value: 'https://git.example/acme/shop.git' });
-    expect(clone?.securityContext?.runAsUser).toBe(1000);
+    expect(clone?.command?.[2]).toContain('exec setpriv --reuid=1000 --regid=1000 --clear-groups sh -c "$1"');
+    expect(clone?.command?.[4]).toContain('git -c credential.helper=');
+    expect(clone?.securityContext?.capabilities?.drop).toEqual(['ALL']);
     const envNames = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].flatMap((c) =>
       (c.env ?? []).map((e) => e.name),
     );

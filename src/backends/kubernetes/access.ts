@@ -1,7 +1,7 @@
-import * as k8s from '@kubernetes/client-node';
 import { AuthError, UsageError } from '../../errors.js';
 import { call, kubeError, statusOf } from './errors.js';
 import type { KubeTarget } from './client.js';
+import { kubernetesClient } from './library.js';
 
 /** What creating a workspace needs; checked before anything is made, so a refusal leaves nothing behind. */
 const NEEDED: { verb: string; resource: string; group?: string; subresource?: string }[] = [
@@ -15,7 +15,7 @@ const NEEDED: { verb: string; resource: string; group?: string; subresource?: st
 
 /** Throws AuthError naming the first verb and resource RBAC denies in the namespace. */
 export async function checkAccess(target: KubeTarget, namespace: string): Promise<void> {
-  const api = target.config.makeApiClient(k8s.AuthorizationV1Api);
+  const api = target.config.makeApiClient((await kubernetesClient()).AuthorizationV1Api);
   const answers = await Promise.all(
     NEEDED.map(async (need) => {
       const review = await call('create', 'selfsubjectaccessreviews', namespace, () =>

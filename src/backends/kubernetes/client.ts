@@ -1,6 +1,7 @@
 import os from 'node:os';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { EngineError } from '../../errors.js';
+import { kubernetesClient } from './library.js';
 import { kubeconfigPresent } from './presence.js';
 
 export { kubeconfigPresent };
@@ -22,13 +23,14 @@ export interface KubeTarget {
 export const DEFAULT_NAMESPACE = 'devc';
 
 /** Loads the kubeconfig and picks context and namespace; throws EngineError with a fix when it can't. */
-export function loadTarget(env: NodeJS.ProcessEnv): KubeTarget {
+export async function loadTarget(env: NodeJS.ProcessEnv): Promise<KubeTarget> {
   if (!kubeconfigPresent(env)) {
     throw new EngineError('No kubeconfig found for the Kubernetes backend.', {
       hint: 'Set KUBECONFIG (or create ~/.kube/config) for a cluster you can reach, or use --backend docker.',
     });
   }
-  const config = new k8s.KubeConfig();
+  const { KubeConfig, CoreV1Api, NetworkingV1Api } = await kubernetesClient();
+  const config = new KubeConfig();
   try {
     config.loadFromDefault();
   } catch (error) {
@@ -67,8 +69,8 @@ export function loadTarget(env: NodeJS.ProcessEnv): KubeTarget {
     namespace: chosen || DEFAULT_NAMESPACE,
     defaultNamespace: !chosen,
     owner: labelValue(config.getCurrentUser()?.name ?? os.userInfo().username),
-    core: config.makeApiClient(k8s.CoreV1Api),
-    networking: config.makeApiClient(k8s.NetworkingV1Api),
+    core: config.makeApiClient(CoreV1Api),
+    networking: config.makeApiClient(NetworkingV1Api),
   };
 }
 

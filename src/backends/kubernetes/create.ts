@@ -1,13 +1,12 @@
 import type * as k8s from '@kubernetes/client-node';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { DevcError } from '../../errors.js';
 import { devcVersion } from '../../version.js';
 import { Label, type WorkspaceSpec } from '../../workspace/model.js';
 import { checkAccess, ensureNamespace } from './access.js';
-import type { KubeExtras } from './backend.js';
 import type { KubeTarget } from './client.js';
 import { call, callOrNull } from './errors.js';
 import { ensureInRegistry } from './image.js';
+import { kubernetesClient } from './library.js';
 import { rememberNamespace } from './namespaces.js';
 import {
   networkPolicyManifest,
@@ -21,23 +20,43 @@ import {
 } from './objects.js';
 import { decodeSecret, secretFiles } from './secret.js';
 
+/** What `create` needs beyond the WorkspaceSpec (a devcontainer.json's image, user, resources). */
+export interface KubeExtras {
+  user?: string;
+  containerEnv?: Record<string, string>;
+  cpus?: number;
+  memoryBytes?: number;
+  storageBytes?: number;
+  devcontainerConfig?: string;
+  /** Have the node ask the registry for the image again (rebuild --full). */
+  pullAlways?: boolean;
+}
+
 /**
  * Makes a workspace's Secret, PVC, NetworkPolicy and Pod. Everything that can refuse before an object
  * exists (namespace, RBAC, the image in the registry) is asked first, so a refusal leaves nothing.
+ * A volume that is already there (a rebuild) is kept: only what the pod is made from changes, and
+ * the pod neither clones nor is uploaded into again. Resolves to whether the volume is new.
  */
 export async function createObjects(
   target: KubeTarget,
   env: NodeJS.ProcessEnv,
   spec: WorkspaceSpec,
   extras: KubeExtras,
-): Promise<void> {
-  const namespace = target.namespace;
+  namespace: string = target.namespace,
+): Promise<{ newVolume: boolean }> {
+  const name = objectName(spec.name);
   // Everything that can fail before an object exists is asked first (and at once): nothing half-made.
-  const [, image, previous] = await Promise.all([
-    ensureNamespace(target, namespace, target.defaultNamespace).then(() => checkAccess(target, namespace)),
+  const [, image, previous, volume] = await Promise.all([
+    ensureNamespace(target, namespace, target.defaultNamespace && namespace === target.namespace).then(() =>
+      checkAccess(target, namespace),
+    ),
     ensureInRegistry(spec.image, env.DEVC_REGISTRY),
     callOrNull('get', 'secrets', namespace, () =>
-      target.core.readNamespacedSecret({ name: objectName(spec.name), namespace }),
+      target.core.readNamespacedSecret({ name, namespace }),
+    ).catch(() => null),
+    callOrNull('get', 'persistentvolumeclaims', namespace, () =>
+      target.core.readNamespacedPersistentVolumeClaim({ name, namespace }),
     ).catch(() => null),
   ]);
   const local = spec.repository.url === spec.sourcePath;
@@ -53,25 +72,28 @@ export async function createObjects(
     [Label.repository]: spec.repository.url,
     [Label.branch]: spec.repository.branch ?? '',
     [Label.folder]: spec.folder,
-    [Label.createdAt]: new Date().toISOString(),
+    // A rebuild is the same workspace: it keeps its age (`up` resumes the oldest of a repository).
+    [Label.createdAt]: volume?.metadata?.annotations?.[Label.createdAt] ?? new Date().toISOString(),
     'dev.devc.user': user,
     ...(local ? { [Label.source]: spec.sourcePath } : {}),
     ...(extras.devcontainerConfig ? { [Label.config]: extras.devcontainerConfig } : {}),
   };
-  const meta: Meta = { name: objectName(spec.name), namespace, labels, annotations: {} };
+  const meta: Meta = { name, namespace, labels, annotations: {} };
   const plan: PodPlan = {
     ...meta,
     workspace: spec.name,
-    image,
-    toolsImage: image,
+    image: image.reference,
+    toolsImage: image.reference,
     folder: spec.folder,
     home: user === 'root' ? '/root' : `/home/${user}`,
     env: { ...(extras.containerEnv ?? {}), ...spec.env, DEVC_USER: user },
-    clone: cloneUrl ? { url: cloneUrl, branch: spec.repository.branch } : undefined,
+    // The volume holds the clone already when it is kept.
+    clone: cloneUrl && !volume ? { url: cloneUrl, branch: spec.repository.branch } : undefined,
     cpus: extras.cpus,
     memoryBytes: extras.memoryBytes,
+    pullAlways: image.pushed || extras.pullAlways === true,
   };
-  const pod = podManifest(plan, meta.name, meta.name);
+  const pod = podManifest(plan, name, name);
   // Later starts need neither the volume's preparation nor the clone: both are done by then.
   const restart: k8s.V1Pod = {
     ...pod,
@@ -86,10 +108,12 @@ export async function createObjects(
     { ...meta, annotations: { ...annotations, [POD_TEMPLATE]: JSON.stringify(restart) } },
     extras.storageBytes,
   );
-  // The pod waits for its volume and Secret by itself: all four are made at once.
+  // The pod waits for its volume by itself, so the four are made at once; but a pod that reaches the
+  // kubelet before its Secret exists fails its first mount and is retried a second or two later.
+  const secret = applySecret(target, namespace, secretManifest(meta, files), previous !== null);
   await Promise.all([
-    applySecret(target, namespace, secretManifest(meta, files), previous !== null),
-    applyVolume(target, namespace, meta.name, pvc, labels),
+    secret,
+    applyVolume(target, namespace, name, pvc, labels, volume !== null),
     call('create', 'networkpolicies', namespace, () =>
       target.networking.createNamespacedNetworkPolicy({
         namespace,
@@ -98,9 +122,12 @@ export async function createObjects(
     ).catch((error: unknown) => {
       if (!(error instanceof DevcError && /already exists/i.test(error.message))) throw error;
     }),
-    call('create', 'pods', namespace, () => target.core.createNamespacedPod({ namespace, body: pod })),
+    secret.then(() =>
+      call('create', 'pods', namespace, () => target.core.createNamespacedPod({ namespace, body: pod })),
+    ),
     rememberNamespace(env, target, namespace),
   ]);
+  return { newVolume: volume === null };
 }
 
 /** Creates the PVC, or (a rebuild keeps the volume) updates what the pod is made from. */
@@ -110,16 +137,15 @@ async function applyVolume(
   name: string,
   pvc: k8s.V1PersistentVolumeClaim,
   labels: Record<string, string>,
+  existing: boolean,
 ): Promise<void> {
-  const existing = await callOrNull('get', 'persistentvolumeclaims', namespace, () =>
-    target.core.readNamespacedPersistentVolumeClaim({ name, namespace }),
-  );
   if (existing) {
     // A rebuild keeps the volume: only what the pod is made from changes.
+    const merge = await mergePatch();
     await call('patch', 'persistentvolumeclaims', namespace, () =>
       target.core.patchNamespacedPersistentVolumeClaim(
         { name, namespace, body: { metadata: { annotations: pvc.metadata?.annotations, labels } } },
-        mergePatch(),
+        merge,
       ),
     );
   } else {
@@ -144,7 +170,8 @@ async function applySecret(
     await call('create', 'secrets', namespace, () => target.core.createNamespacedSecret({ namespace, body }));
 }
 
-function mergePatch(): k8s.ConfigurationOptions {
+async function mergePatch(): Promise<k8s.ConfigurationOptions> {
+  const { setHeaderOptions, PatchStrategy } = await kubernetesClient();
   // The generated client sends JSON Patch unless told otherwise.
   return setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 }

@@ -1,8 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { DevcError } from '../../errors.js';
 import { hostRequirements } from '../../devcontainer/requirements.js';
 import { readConfiguration } from '../../devcontainer/up.js';
 import type { WorkspaceSpec } from '../../workspace/model.js';
-import type { KubeExtras } from './backend.js';
+import type { KubeExtras } from './create.js';
 
 /** What the Kubernetes backend can't do with a devcontainer.json yet (see docs/kubernetes.md). */
 const UNSUPPORTED: [string, string][] = [
@@ -55,12 +57,10 @@ export async function fromDevcontainer(
     });
   }
   const requirements = hostRequirements(configuration);
-  const containerEnv = Object.fromEntries(
-    Object.entries((configuration.containerEnv ?? {}) as Record<string, unknown>).filter(
-      (e): e is [string, string] => typeof e[1] === 'string',
-    ),
-  );
+  const containerEnv = stringRecord(configuration.containerEnv);
   const base = spec as unknown as Omit<WorkspaceSpec, 'image' | 'folder' | 'variant'>;
+  // SSH sessions don't inherit the pod's environment: the agent gives them remote.env (in the Secret).
+  await writeRemoteEnv(base.configPath, { ...containerEnv, ...stringRecord(configuration.remoteEnv) });
   return {
     workspaceSpec: {
       name: base.name,
@@ -77,9 +77,24 @@ export async function fromDevcontainer(
       user,
       containerEnv,
       devcontainerConfig: config,
+      // rebuild --full: the image is asked for again (a new build under the same tag).
+      ...(spec.noCache === true ? { pullAlways: true } : {}),
       ...(requirements.cpus !== undefined ? { cpus: requirements.cpus } : {}),
       ...(requirements.memoryBytes !== undefined ? { memoryBytes: requirements.memoryBytes } : {}),
       ...(requirements.storageBytes !== undefined ? { storageBytes: requirements.storageBytes } : {}),
     },
   };
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (!value || typeof value !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+}
+
+/** remote.env as the agent reads it (the same file the Docker backend writes), one KEY=value a line. */
+async function writeRemoteEnv(configDir: string, env: Record<string, string>): Promise<void> {
+  const lines = Object.entries(env).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}\n`);
+  await writeFile(path.join(configDir, 'remote.env'), lines.join(''), { mode: 0o644 });
 }

@@ -1,6 +1,7 @@
 import { PassThrough, Writable, type Readable } from 'node:stream';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { ExecResult } from '../backend.js';
+import { kubernetesClient } from './library.js';
 
 export const CONTAINER = 'workspace';
 
@@ -41,8 +42,10 @@ export function exitCodeOf(status: k8s.V1Status): number {
 }
 
 /** Runs a command in the workspace container through the API server; resolves to its exit code. */
-export function execIn(target: ExecTarget, command: string[], streams: ExecStreams): Promise<number> {
-  const exec = new k8s.Exec(target.config);
+export async function execIn(target: ExecTarget, command: string[], streams: ExecStreams): Promise<number> {
+  // Loaded on first use (already there once a KubeConfig exists): importing the client costs ~0.5 s.
+  const { Exec } = await kubernetesClient();
+  const exec = new Exec(target.config);
   let status: k8s.V1Status | undefined;
   // Buffer stdin from now on: a short input may end before the WebSocket is open, and its end is
   // what tells the command that stdin is closed.
@@ -113,4 +116,45 @@ export function keepOpen(dest: NodeJS.WritableStream): Writable {
       else dest.once('drain', () => done());
     },
   });
+}
+
+/** Runs a command with this process's stdio (a terminal passed as it is, so the session follows its size). */
+export async function execAttached(
+  target: ExecTarget,
+  command: string[],
+  options: { tty?: boolean; stdin?: boolean },
+): Promise<number> {
+  const stdin = process.stdin;
+  const tty = Boolean(options.tty && stdin.isTTY);
+  if (tty) stdin.setRawMode(true);
+  try {
+    return await execIn(target, command, {
+      stdin: options.stdin || tty ? stdin : null,
+      stdout: tty ? process.stdout : keepOpen(process.stdout),
+      stderr: tty ? null : keepOpen(process.stderr),
+      tty,
+    });
+  } finally {
+    if (tty) stdin.setRawMode(false);
+    // The command is over: what is left on stdin is not ours to wait for.
+    stdin.unpipe();
+    stdin.pause();
+  }
+}
+
+/** Runs a command with byte streams for stdin and stdout (tar for `cp`); stderr is kept for errors. */
+export async function execPiped(
+  target: Promise<ExecTarget>,
+  command: string[],
+  options: { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream },
+): Promise<{ exitCode: number; stderr: string }> {
+  // Take the input now, before any await: a child process's unread output is dropped when it exits.
+  const input = options.input ? (options.input as Readable).pipe(new PassThrough()) : null;
+  const errors = collector(64_000);
+  const exitCode = await execIn(await target, command, {
+    stdin: input,
+    stdout: options.output ? keepOpen(options.output) : null,
+    stderr: errors.stream,
+  });
+  return { exitCode, stderr: errors.text() };
 }

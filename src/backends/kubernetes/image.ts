@@ -51,9 +51,13 @@ async function localId(ref: string): Promise<string | undefined> {
 
 /**
  * Makes sure the cluster can pull `image` from DEVC_REGISTRY: an image only in the local engine (or
- * newer there) is tagged into the registry and pushed. Resolves to the reference pods use.
+ * newer there) is tagged into the registry and pushed. Resolves to the reference pods use, and
+ * whether the registry got another build under it (then a node's cached copy is stale).
  */
-export async function ensureInRegistry(image: string, registry: string | undefined): Promise<string> {
+export async function ensureInRegistry(
+  image: string,
+  registry: string | undefined,
+): Promise<{ reference: string; pushed: boolean }> {
   if (!registry) {
     throw new UsageError('Kubernetes workspaces need a registry the cluster pulls from.', {
       hint: 'Set DEVC_REGISTRY (e.g. DEVC_REGISTRY=registry.example.com/team) and run `devc up` again.',
@@ -67,7 +71,8 @@ export async function ensureInRegistry(image: string, registry: string | undefin
     localId(image),
   ]);
   const newest = local ?? source;
-  if (newest !== undefined && newest !== remote) {
+  const pushed = newest !== undefined && newest !== remote;
+  if (pushed) {
     const { docker } = await import('../docker/engine.js');
     if (target !== image && source !== undefined) await docker(['tag', image, target]);
     const pushed = await docker(['push', target], { allowFailure: true });
@@ -79,5 +84,5 @@ export async function ensureInRegistry(image: string, registry: string | undefin
     }
   }
   // Not here and not there: the pod's pull fails, and its event says why (see waitForRunning).
-  return target;
+  return { reference: target, pushed };
 }

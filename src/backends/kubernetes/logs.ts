@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import * as k8s from '@kubernetes/client-node';
 import type { LogOptions } from '../backend.js';
 import type { KubeTarget } from './client.js';
 import { CONTAINER } from './exec.js';
+import { kubernetesClient } from './library.js';
 
 /** The workspace container's log into `out` (never ended); a followed log ends when the signal aborts. */
 export async function followLogs(
@@ -25,7 +25,8 @@ export async function followLogs(
     },
   });
   sink.on('close', () => finish());
-  const controller = await new k8s.Log(target.config).log(namespace, pod, CONTAINER, sink, {
+  const { Log } = await kubernetesClient();
+  const controller = await new Log(target.config).log(namespace, pod, CONTAINER, sink, {
     follow: Boolean(options.follow),
     ...(options.tail !== undefined ? { tailLines: options.tail } : {}),
   });

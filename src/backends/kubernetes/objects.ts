@@ -30,6 +30,8 @@ export interface PodPlan extends Meta {
   clone: { url: string; branch: string | undefined } | undefined;
   cpus: number | undefined;
   memoryBytes: number | undefined;
+  /** Ask the registry on every start: the tag now names another build than a node may have cached. */
+  pullAlways?: boolean;
 }
 
 function metadata(meta: Meta): k8s.V1ObjectMeta {
@@ -86,12 +88,17 @@ git -c credential.helper= -c "credential.helper=store --file=/etc/devc/git-crede
 rm -rf "$DEVC_WORKSPACE_FOLDER"
 mv "$tmp" "$DEVC_WORKSPACE_FOLDER"`;
 
+// PREPARE, then the clone ($1) as the workspace user.
+const PREPARE_THEN_CLONE = `${PREPARE}
+exec setpriv --reuid=${WORKSPACE_UID} --regid=${WORKSPACE_UID} --clear-groups sh -c "$1"`;
+
 const envList = (env: Record<string, string>): k8s.V1EnvVar[] =>
   Object.entries(env).map(([name, value]) => ({ name, value }));
 
 /** The workspace's pod: non-root, restartPolicy Never (an idle agent exit ends it), PVC and Secret mounted. */
 export function podManifest(plan: PodPlan, pvc: string, secret: string): k8s.V1Pod {
   const resources = resourcesOf(plan);
+  const pull: Partial<k8s.V1Container> = plan.pullAlways ? { imagePullPolicy: 'Always' } : {};
   const dataMounts: k8s.V1VolumeMount[] = [
     { name: DATA_VOLUME, mountPath: plan.home, subPath: 'home' },
     { name: DATA_VOLUME, mountPath: '/workspaces', subPath: 'workspaces' },
@@ -101,40 +108,50 @@ export function podManifest(plan: PodPlan, pvc: string, secret: string): k8s.V1P
     runAsGroup: WORKSPACE_UID,
     runAsNonRoot: true,
   };
-  const initContainers: k8s.V1Container[] = [
-    {
-      name: 'prepare',
-      image: plan.image,
-      command: ['sh', '-c', PREPARE],
-      env: envList({ DEVC_HOME_DIR: plan.home, DEVC_WORKSPACE_FOLDER: plan.folder }),
-      securityContext: {
-        runAsUser: 0,
-        runAsNonRoot: false,
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'] },
-      },
-      volumeMounts: [{ name: DATA_VOLUME, mountPath: '/data' }],
+  const prepare: k8s.V1Container = {
+    name: 'prepare',
+    image: plan.image,
+    ...pull,
+    command: ['sh', '-c', PREPARE],
+    env: envList({ DEVC_HOME_DIR: plan.home, DEVC_WORKSPACE_FOLDER: plan.folder }),
+    securityContext: {
+      runAsUser: 0,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'] },
     },
-  ];
-  if (plan.clone) {
-    initContainers.push({
-      name: 'clone',
-      image: plan.toolsImage,
-      command: ['sh', '-c', CLONE],
-      env: envList({
-        DEVC_CLONE_URL: plan.clone.url,
-        DEVC_CLONE_BRANCH: plan.clone.branch ?? '',
-        DEVC_WORKSPACE_FOLDER: plan.folder,
-        HOME: '/tmp',
-        GIT_TERMINAL_PROMPT: '0',
-      }),
-      securityContext: { ...nonRoot, allowPrivilegeEscalation: false },
-      volumeMounts: [
-        { name: DATA_VOLUME, mountPath: '/workspaces', subPath: 'workspaces' },
-        { name: SECRET_VOLUME, mountPath: '/etc/devc', readOnly: true },
-      ],
-    });
-  }
+    volumeMounts: [{ name: DATA_VOLUME, mountPath: '/data' }],
+  };
+  // One container, not two: each container the kubelet starts after another ends costs up to a
+  // second here (it notices the end at its next relist). The clone itself runs as uid 1000 with no
+  // capabilities left (setpriv drops them with root).
+  const initContainers: k8s.V1Container[] = plan.clone
+    ? [
+        {
+          ...prepare,
+          name: 'clone',
+          image: plan.toolsImage,
+          command: ['sh', '-c', PREPARE_THEN_CLONE, 'devc-clone', CLONE],
+          env: envList({
+            DEVC_HOME_DIR: plan.home,
+            DEVC_WORKSPACE_FOLDER: plan.folder,
+            DEVC_CLONE_URL: plan.clone.url,
+            DEVC_CLONE_BRANCH: plan.clone.branch ?? '',
+            HOME: '/tmp',
+            GIT_TERMINAL_PROMPT: '0',
+          }),
+          securityContext: {
+            ...prepare.securityContext,
+            capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID'] },
+          },
+          volumeMounts: [
+            { name: DATA_VOLUME, mountPath: '/data' },
+            { name: DATA_VOLUME, mountPath: '/workspaces', subPath: 'workspaces' },
+            { name: SECRET_VOLUME, mountPath: '/etc/devc', readOnly: true },
+          ],
+        },
+      ]
+    : [prepare];
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -151,6 +168,7 @@ export function podManifest(plan: PodPlan, pvc: string, secret: string): k8s.V1P
         {
           name: 'workspace',
           image: plan.image,
+          ...pull,
           workingDir: plan.folder,
           env: envList({ ...plan.env, DEVC_WORKSPACE: plan.workspace, DEVC_WORKSPACE_FOLDER: plan.folder }),
           ports: [

@@ -1,8 +1,9 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { CancelledError, DevcError } from '../../errors.js';
 import type { WorkspaceState } from '../../workspace/model.js';
 import { call, callOrNull } from './errors.js';
 import type { KubeTarget } from './client.js';
+import { kubernetesClient } from './library.js';
 
 const PULL_FAILURES = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull)$/;
 const CONFIG_FAILURES = /^(CreateContainerConfigError|CreateContainerError|RunContainerError)$/;
@@ -111,7 +112,8 @@ async function watchPod(
   pod: string,
 ): Promise<{ next(ms: number): Promise<void>; stop(): void }> {
   let wake: (() => void) | undefined;
-  const controller = await new k8s.Watch(target.config)
+  const { Watch } = await kubernetesClient();
+  const controller = await new Watch(target.config)
     .watch(
       `/api/v1/namespaces/${namespace}/pods`,
       { fieldSelector: `metadata.name=${pod}` },

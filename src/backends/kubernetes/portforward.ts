@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { Duplex, PassThrough, Writable } from 'node:stream';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { ExecTarget, WebSocketLike } from './exec.js';
+import { kubernetesClient } from './library.js';
 
 /**
  * A byte stream to `port` of the pod, through the API server's port-forward (no Service, no open
@@ -43,7 +44,8 @@ export async function dialPod(target: ExecTarget, port: number): Promise<Duplex>
       done();
     },
   });
-  const forward = new k8s.PortForward(target.config, true);
+  const { PortForward } = await kubernetesClient();
+  const forward: k8s.PortForward = new PortForward(target.config, true);
   const socket = (await forward.portForward(
     target.namespace,
     target.pod,

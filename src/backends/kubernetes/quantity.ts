@@ -22,3 +22,13 @@ export function parseQuantity(value: string): number {
   const factor = SUFFIX[match[2] ?? ''];
   return factor === undefined ? Number.NaN : Number(match[1]) * factor;
 }
+
+/** Allocatable CPUs and memory of the first node; unknown (no permission to list nodes) is unlimited. */
+export async function nodeCapacity(core: {
+  listNode(): Promise<{ items: { status?: { allocatable?: Record<string, string> } }[] }>;
+}): Promise<{ cpus: number; memoryBytes: number }> {
+  const nodes = await core.listNode().catch(() => null);
+  const first = nodes?.items[0]?.status?.allocatable;
+  if (!first) return { cpus: Number.MAX_SAFE_INTEGER, memoryBytes: Number.MAX_SAFE_INTEGER };
+  return { cpus: parseQuantity(first.cpu ?? '0'), memoryBytes: parseQuantity(first.memory ?? '0') };
+}

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import * as k8s from '@kubernetes/client-node';
 import { parseProcNetTcp, type Listening } from '../../ports/proc-net.js';
 import type { Location, WorkspaceRoute } from '../../transport/route.js';
 import { KubernetesBackend } from './backend.js';
 import { CONTAINER, type WebSocketLike } from './exec.js';
+import { kubernetesClient } from './library.js';
 
 const END = '@@devc-scan@@';
 // As on Docker: one long-lived exec prints the socket tables every second and ends by itself after
@@ -57,7 +57,8 @@ export class KubernetesRoute implements WorkspaceRoute {
         done();
       },
     });
-    const ws = (await new k8s.Exec(target.config).exec(
+    const { Exec } = await kubernetesClient();
+    const ws = (await new Exec(target.config).exec(
       target.namespace,
       target.pod,
       CONTAINER,

@@ -49,11 +49,18 @@ export async function devcObjects(namespace: string, workspace?: string): Promis
   ];
 }
 
+/** get and list on everything: a user who may look but not make anything. */
+export const READ_ONLY: k8s.V1PolicyRule[] = [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list'] }];
+
 /**
- * A kubeconfig for a user who may only get and list in `namespace`: a client certificate signed by
- * the test cluster's CA, and a Role with those two verbs.
+ * A kubeconfig for a user with only `rules` in `namespace` (read-only by default): a client
+ * certificate signed by the test cluster's CA, and a Role with those rules.
  */
-export async function restrictedKubeconfig(namespace: string, user: string): Promise<string> {
+export async function restrictedKubeconfig(
+  namespace: string,
+  user: string,
+  rules: k8s.V1PolicyRule[] = READ_ONLY,
+): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'devc-k8s-user-'));
   const key = path.join(dir, 'user.key');
   const csr = path.join(dir, 'user.csr');
@@ -80,7 +87,7 @@ export async function restrictedKubeconfig(namespace: string, user: string): Pro
     namespace,
     body: {
       metadata: { name: 'read-only' },
-      rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list'] }],
+      rules,
     },
   });
   await rbac.createNamespacedRoleBinding({

@@ -1,0 +1,48 @@
+import { Label, type Workspace } from '../../workspace/model.js';
+import type { KubeTarget } from './client.js';
+import { call, callOrNull } from './errors.js';
+import { searchNamespaces } from './namespaces.js';
+import { objectName } from './objects.js';
+import { toWorkspace } from './workspace.js';
+
+/** The workspace of that name in the namespaces devc searches (its PVC says it exists), or null. */
+export async function findWorkspace(
+  env: NodeJS.ProcessEnv,
+  target: KubeTarget,
+  name: string,
+): Promise<{ workspace: Workspace; namespace: string } | null> {
+  for (const namespace of await searchNamespaces(env, target)) {
+    const object = objectName(name);
+    // Both at once: one round trip; a pod without its PVC is no workspace of devc's.
+    const [pvc, pod] = await Promise.all([
+      callOrNull('get', 'persistentvolumeclaims', namespace, () =>
+        target.core.readNamespacedPersistentVolumeClaim({ name: object, namespace }),
+      ),
+      callOrNull('get', 'pods', namespace, () => target.core.readNamespacedPod({ name: object, namespace })),
+    ]);
+    if (pvc?.metadata?.labels?.[Label.workspace] !== name) continue;
+    return { workspace: toWorkspace(pvc, pod, namespace), namespace };
+  }
+  return null;
+}
+
+/** Every workspace in the namespaces devc searches, by name. */
+export async function listWorkspaces(env: NodeJS.ProcessEnv, target: KubeTarget): Promise<Workspace[]> {
+  const all: Workspace[] = [];
+  for (const namespace of await searchNamespaces(env, target)) {
+    const labelSelector = Label.workspace;
+    const [pvcs, pods] = await Promise.all([
+      call('list', 'persistentvolumeclaims', namespace, () =>
+        target.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }),
+      ),
+      call('list', 'pods', namespace, () => target.core.listNamespacedPod({ namespace, labelSelector })),
+    ]);
+    for (const pvc of pvcs.items) {
+      const name = pvc.metadata?.labels?.[Label.workspace];
+      if (!name) continue;
+      const pod = pods.items.find((p) => p.metadata?.labels?.[Label.workspace] === name) ?? null;
+      all.push(toWorkspace(pvc, pod, namespace));
+    }
+  }
+  return all.sort((a, b) => a.name.localeCompare(b.name));
+}
