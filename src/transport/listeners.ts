@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ForwardSpec } from '../ports/config.js';
 import { portUrl, type PortStatus } from '../ports/files.js';
-import { splice } from './splice.js';
+import { readWithReusedBuffer, splice } from './splice.js';
 
 /** Opens one connection to `remote` inside the workspace for `client`, the connection it serves. */
 export type Dial = (remote: number, client: net.Socket) => Promise<Duplex>;
@@ -132,9 +132,12 @@ export class Listeners {
     this.log(`stopped forwarding ${remote}`);
   }
 
-  private async onConnection(remote: number, client: net.Socket): Promise<void> {
+  private async onConnection(remote: number, accepted: net.Socket): Promise<void> {
+    let upstream: Duplex | null = null;
+    // Reads start only once both sockets are joined (splice), so `upstream` is set by then.
+    const client = readWithReusedBuffer(accepted, () => upstream!);
     client.on('error', () => undefined);
-    const upstream = await this.dial(remote, client).catch(() => null);
+    upstream = await this.dial(remote, client).catch(() => null);
     const b = this.bound.get(remote);
     if (!upstream || !b || client.destroyed) {
       client.destroy();

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectTcp, splice } from '../../src/transport/splice.js';
+import { connectTcp, readWithReusedBuffer, splice } from '../../src/transport/splice.js';
 
 const servers: net.Server[] = [];
 const sockets: net.Socket[] = [];
@@ -24,10 +24,15 @@ async function serve(onConnection: (socket: net.Socket) => void, host = '127.0.0
 /** A relay as the forwarder runs one: 127.0.0.1 → the upstream, each connection spliced to it. */
 function relayTo(upstreamPort: number, beforeSplice = 0): Promise<number> {
   return new Promise((resolve) => {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (accepted) => {
+      let upstream: net.Socket | undefined;
+      // As listeners.ts does: the accepted side reads into a reused buffer too.
+      const client = readWithReusedBuffer(accepted, () => upstream!);
+      expect(client).not.toBe(accepted);
       sockets.push(client);
       void connectTcp('127.0.0.2', upstreamPort, client).then(
-        async (upstream) => {
+        async (connected) => {
+          upstream = connected;
           sockets.push(upstream);
           await new Promise((r) => setTimeout(r, beforeSplice));
           await splice(client, upstream);
