@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devc, devcEnv, devcProcess, json, uniquePrefix } from './support/devc.js';
+import { devc, devcEnv, devcProcess, json, loginLink, uniquePrefix } from './support/devc.js';
 import { removeWorkspaces } from './support/docker.js';
 import { startGitServer, type GitServer } from './support/git-server.js';
 
@@ -46,17 +46,7 @@ describe('devc code', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    const link = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const line = /^(http:\/\/127\.0\.0\.1:\d+\/\S+)\n/m.exec(out);
-        if (line?.[1]) resolve(line[1]);
-      });
-      void child.then((r) =>
-        reject(new Error(`devc code ended before printing a link:\n${String(r.stderr)}`)),
-      );
-    });
+    const link = await loginLink(child);
     expect(link).not.toContain(secret);
 
     const login = await fetch(link, { redirect: 'manual' });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { bin, devc, devcEnv, devcProcess, json, uniquePrefix } from '../e2e/support/devc.js';
+import { bin, devc, devcEnv, devcProcess, json, loginLink, uniquePrefix } from '../e2e/support/devc.js';
 import { startGitServer, type GitServer } from '../e2e/support/git-server.js';
 import {
   api,
@@ -204,17 +204,7 @@ describe('a workspace from a remote repository', () => {
 
   it('`code --web` logs in to the code-server workbench; without the secret it is the login page', async () => {
     const child = devcProcess(['code', '--web', '--no-open', '-w', name], env);
-    const link = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const line = /^(http:\/\/127\.0\.0\.1:\d+\/\S+)\n/m.exec(out);
-        if (line?.[1]) resolve(line[1]);
-      });
-      void child.then((r) =>
-        reject(new Error(`devc code ended before printing a link:\n${String(r.stderr)}`)),
-      );
-    });
+    const link = await loginLink(child);
     const login = await fetch(link, { redirect: 'manual' });
     expect(login.status).toBe(302);
     const cookie = login.headers

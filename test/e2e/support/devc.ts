@@ -49,6 +49,19 @@ export function devcProcess(
   });
 }
 
+/** The one-time login link `devc code --web --no-open` prints (it keeps running to serve it). */
+export function loginLink(child: ResultPromise): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = /^(http:\/\/127\.0\.0\.1:\d+\/\S+)\n/m.exec(out);
+      if (line?.[1]) resolve(line[1]);
+    });
+    void child.then((r) => reject(new Error(`devc code ended before printing a link:\n${String(r.stderr)}`)));
+  });
+}
+
 /** Parses stdout as JSON, failing with the whole run in the message when it is not. */
 export function json<T = Record<string, unknown>>(run: Run): T {
   try {
