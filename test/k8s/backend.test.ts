@@ -100,6 +100,8 @@ describe('a workspace from a remote repository', () => {
       backend: 'kubernetes',
       state: 'running',
       image,
+      // No URL that would die with `up` (its port-forward): `devc code --web` is the way in.
+      codeServer: { url: null },
     });
     expect(result.repository.commit).toMatch(/^[0-9a-f]{40}$/);
     expect((await devcObjects(namespace, name)).sort()).toEqual(

@@ -21,7 +21,10 @@ export interface UpJson {
 
 export async function upJson(backend: Backend, result: UpResult, ports: PortStatus[] = []): Promise<UpJson> {
   const w = result.workspace;
-  const codeServer = await backend.endpoint(w.name, 8080).catch(() => undefined);
+  // On Kubernetes an endpoint is a port-forward that ends with this process: no URL that would die at
+  // once (`devc code --web` opens one that lasts).
+  const codeServer =
+    w.backend === 'kubernetes' ? undefined : await backend.endpoint(w.name, 8080).catch(() => undefined);
   return {
     outcome: 'success',
     name: w.name,
