@@ -4,15 +4,10 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { AuthError, CancelledError, DevcError } from '../../errors.js';
 import { collector, execIn, type ExecTarget } from './exec.js';
-import { writeAskpass } from '../../git/clone.js';
+import { writeAskpass, type CloneOptions } from '../../git/clone.js';
 
-export interface PlanningFetch {
-  url: string;
-  branch: string | undefined;
-  dest: string;
-  token: string | undefined;
-  signal?: AbortSignal;
-}
+/** What to fetch, and with which token: the same as a clone's. */
+export type PlanningFetch = CloneOptions;
 
 /**
  * What devc must read before making a Kubernetes workspace (top-level file names for the image
