@@ -14,35 +14,58 @@ export interface CloneOptions {
 
 /** Clones blobless into `dest`, atomically: on any failure nothing is left behind. */
 export async function cloneRepository(options: CloneOptions): Promise<void> {
+  await gitIntoDest(
+    options,
+    (git, partial) =>
+      git([
+        'clone',
+        '--quiet',
+        '--filter=blob:none',
+        ...(options.branch ? ['--branch', options.branch] : []),
+        '--',
+        options.url,
+        partial,
+      ]),
+    (stderr) => cloneError(options, stderr),
+  );
+}
+
+/** Runs one git command; throws what `toError` makes of its stderr when it fails. */
+export type Git = (args: string[]) => Promise<void>;
+
+/**
+ * Fills `<dest>.partial-<pid>` with `steps`, then renames it to `dest` (`replace`: removing a `dest`
+ * that is there first); on any failure the partial folder goes. git gets the token only through a
+ * one-off askpass script, never prompts, and never asks a credential helper.
+ */
+export async function gitIntoDest(
+  options: CloneOptions,
+  steps: (git: Git, partial: string) => Promise<void>,
+  toError: (stderr: string) => DevcError,
+  replace = false,
+): Promise<void> {
   const partial = `${options.dest}.partial-${process.pid}`;
   await mkdir(path.dirname(options.dest), { recursive: true });
   const askpass = options.token ? await writeAskpass(options.token) : undefined;
-  try {
-    const args = [
-      '-c',
-      'credential.helper=',
-      'clone',
-      '--quiet',
-      '--filter=blob:none',
-      ...(options.branch ? ['--branch', options.branch] : []),
-      '--',
-      options.url,
-      partial,
-    ];
-    // Loaded when needed: execa takes ~100 ms to import, which every `up` would pay.
-    const { execa } = await import('execa');
-    const result = await execa('git', args, {
+  // Loaded when needed: execa takes ~100 ms to import, which every `up` would pay.
+  const { execa } = await import('execa');
+  const git: Git = async (args) => {
+    const result = await execa('git', ['-c', 'credential.helper=', ...args], {
       reject: false,
       stdin: 'ignore',
       env: {
         GIT_TERMINAL_PROMPT: '0',
         GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
-        ...(askpass ? { GIT_ASKPASS: askpass.script } : { GIT_ASKPASS: '' }),
+        GIT_ASKPASS: askpass?.script ?? '',
       },
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
     if (result.isCanceled) throw new CancelledError();
-    if (result.exitCode !== 0) throw cloneError(options, String(result.stderr));
+    if (result.exitCode !== 0) throw toError(String(result.stderr));
+  };
+  try {
+    await steps(git, partial);
+    if (replace) await rm(options.dest, { recursive: true, force: true });
     await rename(partial, options.dest);
   } catch (error) {
     await rm(partial, { recursive: true, force: true });

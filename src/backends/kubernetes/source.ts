@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { execa } from 'execa';
-import { AuthError, CancelledError, DevcError } from '../../errors.js';
+import { AuthError, DevcError } from '../../errors.js';
 import { collector, execIn, type ExecTarget } from './exec.js';
-import { writeAskpass, type CloneOptions } from '../../git/clone.js';
+import { gitIntoDest, type CloneOptions } from '../../git/clone.js';
 
 /** What to fetch, and with which token: the same as a clone's. */
 export type PlanningFetch = CloneOptions;
@@ -15,47 +12,26 @@ export type PlanningFetch = CloneOptions;
  * repository itself is cloned inside the cluster.
  */
 export async function fetchForPlanning(options: PlanningFetch): Promise<void> {
-  const partial = `${options.dest}.partial-${process.pid}`;
-  await mkdir(path.dirname(options.dest), { recursive: true });
-  const askpass = options.token ? await writeAskpass(options.token) : undefined;
-  const env = {
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
-    GIT_ASKPASS: askpass?.script ?? '',
-  };
-  const git = async (args: string[]): Promise<void> => {
-    const result = await execa('git', ['-c', 'credential.helper=', ...args], {
-      reject: false,
-      stdin: 'ignore',
-      env,
-      ...(options.signal ? { cancelSignal: options.signal } : {}),
-    });
-    if (result.isCanceled) throw new CancelledError();
-    if (result.exitCode !== 0) throw fetchError(options, String(result.stderr));
-  };
-  try {
-    const branch = options.branch ? ['--branch', options.branch] : [];
-    await git([
-      'clone',
-      '--quiet',
-      '--depth',
-      '1',
-      '--filter=blob:none',
-      '--sparse',
-      ...branch,
-      '--',
-      options.url,
-      partial,
-    ]);
-    await git(['-C', partial, 'sparse-checkout', 'add', '.devcontainer']);
-    await rm(options.dest, { recursive: true, force: true });
-    await rename(partial, options.dest);
-  } catch (error) {
-    await rm(partial, { recursive: true, force: true });
-    throw error;
-  } finally {
-    if (askpass) await rm(askpass.dir, { recursive: true, force: true });
-  }
+  await gitIntoDest(
+    options,
+    async (git, partial) => {
+      await git([
+        'clone',
+        '--quiet',
+        '--depth',
+        '1',
+        '--filter=blob:none',
+        '--sparse',
+        ...(options.branch ? ['--branch', options.branch] : []),
+        '--',
+        options.url,
+        partial,
+      ]);
+      await git(['-C', partial, 'sparse-checkout', 'add', '.devcontainer']);
+    },
+    (stderr) => fetchError(options, stderr),
+    true,
+  );
 }
 
 function fetchError(options: PlanningFetch, stderr: string): DevcError {
