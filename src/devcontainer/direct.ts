@@ -115,13 +115,7 @@ export function planDirect(
   const remoteEnv = resolveContainerEnv(merged('remoteEnv'), { ...imageEnv, ...containerEnv });
   const containerUser = typeof last('containerUser') === 'string' ? String(last('containerUser')) : undefined;
   const remoteUser = stringOr(last('remoteUser'), containerUser ?? (options.image.user || 'root'));
-  if (
-    !isRoot(remoteUser) &&
-    options.hostUid !== undefined &&
-    options.hostUid !== 0 &&
-    options.hostUid !== 1000
-  )
-    return { reason: 'remote user UID update' };
+  if (!isRoot(remoteUser) && uidUpdateNeeded(options.hostUid)) return { reason: 'remote user UID update' };
 
   const workspaceMount =
     typeof own.workspaceMount === 'string'
@@ -159,6 +153,14 @@ export function planDirect(
       hooks: entries.some((e) => HOOKS.some((h) => e[h] !== undefined)),
     },
   };
+}
+
+/**
+ * Whether the CLI's UID-update image could change anything for a host user: not for root or uid 1000
+ * (the common image uid), where it only costs a build (performance.md §2.1).
+ */
+export function uidUpdateNeeded(hostUid: number | undefined): boolean {
+  return hostUid !== undefined && hostUid !== 0 && hostUid !== 1000;
 }
 
 /** The hooks `devc start` runs again on every start (the CLI's markers keep the others from re-running). */

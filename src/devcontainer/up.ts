@@ -3,6 +3,7 @@ import path from 'node:path';
 import { JsoncError, parseJsonc } from './jsonc.js';
 import { DevcError } from '../errors.js';
 import { runDevcontainer, type CliLog } from './cli.js';
+import { uidUpdateNeeded } from './direct.js';
 
 export interface ReadConfigResult {
   configuration: Record<string, unknown>;
@@ -129,8 +130,7 @@ export async function devcontainerRunUserCommands(options: {
 }
 
 function uidUpdate(): string {
-  const uid = process.getuid?.();
-  return uid === undefined || uid === 0 || uid === 1000 ? 'never' : 'on';
+  return uidUpdateNeeded(process.getuid?.()) ? 'on' : 'never';
 }
 
 const STEPS: [RegExp, string][] = [

@@ -17,7 +17,6 @@ import { dockerEvents, dockerUsage } from './watch.js';
 import { INJECTED_LABEL, startInjectedAgent } from './agent.js';
 import { agentConfigDir, containerAddress, toWorkspace, type InspectedContainer } from './inspect.js';
 import type { DevcontainerSpec } from './devcontainer.js';
-import { runStartHooks } from './hooks.js';
 
 /** Names of the engine objects a workspace owns. */
 export const containerName = (name: string): string => `devc-${name}`;
@@ -100,6 +99,8 @@ export class DockerBackend implements Backend {
     // A repository's own image runs its own PID 1: devc's agent is started beside it on every start.
     if (container?.Config.Labels?.[INJECTED_LABEL] === 'injected') {
       await startInjectedAgent(containerName(name), agentConfigDir(container));
+      // Loaded only here: `list` and dev8 workspaces never need the Dev Containers CLI wrapper.
+      const { runStartHooks } = await import('./hooks.js');
       await runStartHooks(container);
     }
   }
