@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 work=$(mktemp -d) && repo="$work/benchrepo"
 mkdir -p "$repo" && printf '{ "image": "debian:bookworm-slim" }\n' >"$repo/.devcontainer.json"
-git -C "$repo" init -q && git -C "$repo" add -A && git -C "$repo" -c user.name=b -c user.email=b@b commit -qm bench
+bench_repo "$repo"
 export DEVC_HOME="$work/home"
 dc="node $ROOT/node_modules/@devcontainers/cli/devcontainer.js"
 # Docker ANDs label filters: each kind of container is removed on its own.

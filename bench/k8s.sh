@@ -31,8 +31,7 @@ trap cleanup EXIT
 "$KUBECTL" create namespace "$NS" >/dev/null
 until k get serviceaccount default >/dev/null 2>&1; do sleep 0.5; done
 
-git init -q -b main "$work/$name" && echo "# bench" >"$work/$name/README.md"
-git -C "$work/$name" add -A && git -C "$work/$name" -c user.name=b -c user.email=b@example.invalid commit -qm init
+bench_repo "$work/$name"
 ./bin/devc up "$work/$name" --idle-timeout 0 >/dev/null 2>&1 # warms the node's image cache
 
 K="$KUBECTL -n $NS"

@@ -15,3 +15,24 @@ ratio() {
     console.log(`| ${process.argv[1]} | ${b.command} ${ms(b)} | ${a.command} ${ms(a)} | ${(b.mean / a.mean).toFixed(2)}× |`);
   ' "$1" "$2"
 }
+
+# bench_repo DIR: DIR as a git repository with what it holds (a README when empty) in one commit.
+bench_repo() {
+  mkdir -p "$1"
+  [ -n "$(ls -A "$1")" ] || echo "# bench" >"$1/README.md"
+  git init -q -b main "$1"
+  git -C "$1" add -A && git -C "$1" -c user.name=b -c user.email=b@example.invalid commit -qm init
+}
+
+# bench_home: a throwaway DEVC_HOME and $work folder; on exit, workspace $name goes and both are removed.
+bench_home() {
+  export DEVC_HOME CI=1
+  DEVC_HOME=$(mktemp -d /tmp/devc-bench-home-XXXXXX)
+  work=$(mktemp -d /tmp/devc-bench-repo-XXXXXX)
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  ./bin/devc delete -w "$name" --force >/dev/null 2>&1 || true
+  rm -rf "$DEVC_HOME" "$work"
+}

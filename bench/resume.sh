@@ -5,18 +5,9 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 RUNS=${RUNS:-10}
-export DEVC_HOME CI=1
-DEVC_HOME=$(mktemp -d /tmp/devc-bench-home-XXXXXX)
-work=$(mktemp -d /tmp/devc-bench-repo-XXXXXX)
 name="bench-resume-$$"
-cleanup() {
-  ./bin/devc delete -w "$name" --force >/dev/null 2>&1 || true
-  rm -rf "$DEVC_HOME" "$work"
-}
-trap cleanup EXIT
-
-git init -q -b main "$work/src" && echo "# bench" >"$work/src/README.md"
-git -C "$work/src" add -A && git -C "$work/src" -c user.name=b -c user.email=b@example.invalid commit -qm init
+bench_home
+bench_repo "$work/src"
 git clone -q --bare "$work/src" "$work/repo.git"
 ./bin/devc up "file://$work/repo.git" --name "$name" --idle-timeout 0 >/dev/null 2>&1
 
