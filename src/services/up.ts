@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { clonesRemotely, type Backend } from '../backends/backend.js';
@@ -145,9 +145,41 @@ async function create(
     const { stopForwarder } = await import('./forwarder.js');
     await stopForwarder(ctx, name).catch(() => undefined);
     await backend.remove(name, { keepData: kept }).catch(() => undefined);
-    if (!kept) await rm(workspaceDir, { recursive: true, force: true });
-    throw error;
+    if (kept) throw error;
+    const log = await keepBuildLog(ctx, workspaceDir, name);
+    await rm(workspaceDir, { recursive: true, force: true });
+    throw log ? pointAt(error, log) : error;
   }
+}
+
+/**
+ * The build log of a failed create outlives the workspace's folder: it moves to DEVC_HOME/logs, where
+ * the error's "the whole log is in …" then points.
+ */
+async function keepBuildLog(
+  ctx: Context,
+  workspaceDir: string,
+  name: string,
+): Promise<{ from: string; to: string } | undefined> {
+  const from = path.join(workspaceDir, 'build.log');
+  const to = path.join(ctx.paths.logsDir, `build-${name}.log`);
+  try {
+    await mkdir(ctx.paths.logsDir, { recursive: true });
+    await rename(from, to);
+    return { from, to };
+  } catch {
+    return undefined;
+  }
+}
+
+function pointAt(error: unknown, log: { from: string; to: string }): unknown {
+  if (!(error instanceof DevcError) || error.constructor !== DevcError || !error.hint?.includes(log.from))
+    return error;
+  return new DevcError(error.message, {
+    hint: error.hint.replace(log.from, log.to),
+    ...(error.details !== undefined ? { details: error.details } : {}),
+    cause: error,
+  });
 }
 
 async function resume(

@@ -62,5 +62,9 @@ describe('bad devcontainer.json configs fail clearly and leave nothing behind', 
     expect(run.stderr).toMatch(detail);
     expect(run.stdout).toBe('');
     await expectNothingLeft(name);
+    // A log the message points at is still there to read.
+    const log = /(?:The whole log is in|Log:) (\S+?)\.?$/m.exec(run.stderr)?.[1];
+    if (kind !== 'json') expect(log, run.stderr).toBeDefined();
+    if (log) expect(existsSync(log), log).toBe(true);
   });
 });

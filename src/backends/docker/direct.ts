@@ -57,7 +57,8 @@ export async function runDirect(options: {
     { allowFailure: true },
   );
   if (result.exitCode !== 0) {
-    const cause = result.stderr.trim().split('\n').at(-1) ?? 'docker run failed';
+    // docker says what went wrong first, then where to read its help.
+    const cause = (result.stderr.trim().split('\n')[0] || 'docker run failed').replace(/^docker: /, '');
     throw new DevcError(`The dev container failed at the container start step: ${cause}`, {
       hint: 'Check runArgs, mounts and containerUser in the devcontainer.json, then run `devc up` again.',
       details: result.stderr.trim(),
