@@ -52,12 +52,15 @@ export async function up(ctx: Context, options: UpOptions, progress: Progress): 
   const repository = repositoryKey(ref);
 
   return withLock(ctx.paths.locksDir, `up-${repository}@${ref.branch ?? ''}`, async () => {
-    const existing = await findExisting(backend, ref, repository, options.name);
+    // One listing answers both "is this repository's workspace there?" and "which name is free?".
+    let listing: Promise<Workspace[]> | undefined;
+    const list = (): Promise<Workspace[]> => (listing ??= backend.list());
+    const existing = await findExisting(backend, list, ref, repository, options.name);
     if (existing) {
       const workspace = await resume(ctx, backend, existing, progress, options.onRunning);
       return { workspace, commit: await commitOf(workspace), created: false };
     }
-    const name = options.name ?? (await freeName(backend, ref.name));
+    const name = options.name ?? (await freeName(list, ref.name));
     return withLock(ctx.paths.locksDir, `name-${name}`, () =>
       create(ctx, backend, ref, name, options, progress),
     );
@@ -111,7 +114,13 @@ async function create(
     } else {
       sourcePath = ref.path;
     }
-    const head = (await headOf(sourcePath)) ?? { branch: '', commit: '' };
+    // Independent questions (git runs, a config file) at once.
+    const [found, identity, idleTimeout] = await Promise.all([
+      headOf(sourcePath),
+      gitIdentity(ctx.env),
+      options.idleTimeoutSeconds ?? configuredIdleTimeout(ctx.paths),
+    ]);
+    const head = found ?? { branch: '', commit: '' };
     // Loaded only to create: a resume stays light.
     const { createWorkspace } = await import('./create.js');
     const workspace = await createWorkspace(
@@ -127,12 +136,8 @@ async function create(
         devcontainerPath: options.devcontainerPath,
         token,
         env: {
-          DEVC_IDLE_TIMEOUT: String(
-            options.idleTimeoutSeconds ??
-              (await configuredIdleTimeout(ctx.paths)) ??
-              DEFAULT_IDLE_TIMEOUT_SECONDS,
-          ),
-          ...(await gitIdentity(ctx.env)),
+          DEVC_IDLE_TIMEOUT: String(idleTimeout ?? DEFAULT_IDLE_TIMEOUT_SECONDS),
+          ...identity,
         },
       },
       progress,
@@ -202,6 +207,7 @@ async function resume(
 
 async function findExisting(
   backend: Backend,
+  list: () => Promise<Workspace[]>,
   ref: RepositoryRef,
   repository: string,
   name: string | undefined,
@@ -215,16 +221,15 @@ async function findExisting(
     }
     return named;
   }
-  const all = await backend.list();
-  const same = all.filter(
+  const same = (await list()).filter(
     (w) =>
       w.repository.url === repository && (ref.branch === undefined || w.repository.branch === ref.branch),
   );
   return same.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ?? null;
 }
 
-async function freeName(backend: Backend, base: string): Promise<string> {
-  const taken = new Set((await backend.list()).map((w) => w.name));
+async function freeName(list: () => Promise<Workspace[]>, base: string): Promise<string> {
+  const taken = new Set((await list()).map((w) => w.name));
   if (!taken.has(base)) return base;
   for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
 }

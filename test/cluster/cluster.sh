@@ -10,6 +10,7 @@
 # See docs/test-cluster.md.
 set -euo pipefail
 
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 K8S_VERSION="${DEVC_K8S_VERSION:-1.34.4}"
 ETCD_VERSION="${DEVC_ETCD_VERSION:-3.5.35}"
 REGISTRY_PORT="${DEVC_REGISTRY_PORT:-5001}"
@@ -33,7 +34,7 @@ ETCD_PEER_PORT="${DEVC_ETCD_PEER_PORT:-2480}"
 KUBECONFIG_OUT="$STATE/kubeconfig"
 PAUSE_IMAGE="registry.k8s.io/pause:3.10.1"
 CTR_SOCK="$RUN/containerd/containerd.sock"
-DAEMONS="containerd registry etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+DAEMONS="containerd registry etcd kube-apiserver kube-controller-manager kube-scheduler kubelet provisioner"
 # ports chosen by the running cluster's `up` win over the defaults (a busy default port moves up by one
 # unless the DEVC_*_PORT variable was set explicitly)
 if [ -f "$STATE/ports.env" ]; then
@@ -530,13 +531,27 @@ cmd_up() {
   start_daemon kubelet "$BIN/kubelet" --config="$E/kubelet.yaml" --kubeconfig="$E/kubelet.kubeconfig" \
     --root-dir="$STATE/kubelet" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --v=2
 
-  # default StorageClass: kube-controller-manager's in-tree hostPath provisioner (dirs under /tmp/hostpath_pv)
+  # Storage. The default, devc-local: a local-path provisioner as kind, k3s and minikube ship (0777
+  # folders under $STATE/volumes; provisioner.mjs). devc-hostpath: kube-controller-manager's in-tree
+  # hostPath provisioner (root-owned 0750 folders under /tmp/hostpath_pv, fsGroup ignored), for the
+  # storage a non-root pod can't write to.
+  start_daemon provisioner node "$HERE/provisioner.mjs" "https://127.0.0.1:$APISERVER_PORT" \
+    "$P/ca.crt" "$P/admin.crt" "$P/admin.key" "$STATE/volumes"
   cat > "$E/storageclass.yaml" <<SC
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
-  name: devc-hostpath
+  name: devc-local
   annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: devc.test/local-path
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: devc-hostpath
+  annotations: {storageclass.kubernetes.io/is-default-class: "false"}
 provisioner: kubernetes.io/host-path
 reclaimPolicy: Delete
 volumeBindingMode: Immediate
@@ -570,6 +585,7 @@ cmd_down_inner() {
       sleep 1
     done
   fi
+  stop_daemon provisioner
   stop_daemon kubelet 30
   stop_daemon kube-scheduler
   stop_daemon kube-controller-manager
@@ -597,7 +613,7 @@ cmd_down_inner() {
   for cg in /sys/fs/cgroup/*/kubepods; do
     [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
-  rm -rf "$STATE/etcd" "$STATE/kubelet" "$STATE/cni/networks" "$STATE/pod-logs" "$RUN" /tmp/hostpath_pv "$STATE/cluster.env" "$STATE/ports.env"
+  rm -rf "$STATE/etcd" "$STATE/kubelet" "$STATE/cni/networks" "$STATE/pod-logs" "$RUN" /tmp/hostpath_pv "$STATE/volumes" "$STATE/cluster.env" "$STATE/ports.env"
   find /var/log/containers -maxdepth 1 -type l -lname "$STATE/*" -delete 2>/dev/null || true
 }
 

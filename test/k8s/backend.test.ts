@@ -110,6 +110,8 @@ describe('a workspace from a remote repository', () => {
     const pod = await api().core.readNamespacedPod({ name: `devc-${name}`, namespace });
     const container = pod.spec?.containers[0];
     expect(container?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    // A dev8 pod prepares its volume and clones as the workspace user: nothing runs as root.
+    expect(pod.spec?.initContainers ?? []).toEqual([]);
     // Secrets go through the mounted Secret, never the pod spec's environment.
     expect(JSON.stringify(container?.env)).not.toMatch(/ssh-ed25519|PRIVATE KEY/);
     const policy = await api().net.readNamespacedNetworkPolicy({ name: `devc-${name}`, namespace });
@@ -283,6 +285,27 @@ describe('a workspace from a local working tree', () => {
     } finally {
       await rm(tree, { recursive: true, force: true });
     }
+  });
+});
+
+describe('storage a non-root pod can not write to (hostPath ignores fsGroup)', () => {
+  it('is prepared by a root init container instead, and the clone belongs to the workspace user', async () => {
+    const name = `${prefix}-hostpath`;
+    const extra = { DEVC_STORAGE_CLASS: 'devc-hostpath' };
+    const up = await k8s(['up', repoUrl, '--backend', 'kubernetes', '--name', name, '--json'], extra);
+    expect(json(up), up.stderr).toMatchObject({ outcome: 'success', state: 'running' });
+    const pvc = await api().core.readNamespacedPersistentVolumeClaim({ name: `devc-${name}`, namespace });
+    expect(pvc.spec?.storageClassName).toBe('devc-hostpath');
+    const pod = await api().core.readNamespacedPod({ name: `devc-${name}`, namespace });
+    expect(pod.spec?.initContainers?.map((c) => c.name)).toEqual(['clone']);
+    const read = await k8s(['ssh', '-w', name, '--', 'sh', '-c', 'cat hello.sh; stat -c %U . "$HOME"']);
+    expect(read.stdout, read.stderr).toBe('echo hello\ndev\ndev\n');
+    // Later pods start from the template without the init container: the volume is the user's now.
+    expect((await k8s(['stop', '-w', name])).exitCode).toBe(0);
+    const again = await k8s(['ssh', '-w', name, '--', 'sh', '-c', 'touch "$HOME/x" && cat hello.sh']);
+    expect(again.stdout, again.stderr).toBe('echo hello\n');
+    expect((await k8s(['delete', '-w', name, '--force'])).exitCode).toBe(0);
+    expect(await devcObjects(namespace, name)).toEqual([]);
   });
 });
 

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { exitCodeOf, inFolder } from '../../src/backends/kubernetes/exec.js';
 import { labelValue } from '../../src/backends/kubernetes/client.js';
 import { splitReference } from '../../src/backends/kubernetes/image.js';
-import { podManifest, pvcManifest, type PodPlan } from '../../src/backends/kubernetes/objects.js';
+import {
+  NEEDS_ROOT_EXIT,
+  podManifest,
+  pvcManifest,
+  restartManifest,
+  type PodPlan,
+} from '../../src/backends/kubernetes/objects.js';
 import { podState } from '../../src/backends/kubernetes/pods.js';
 import { parseQuantity } from '../../src/backends/kubernetes/quantity.js';
 
@@ -21,6 +27,7 @@ const plan: PodPlan = {
   clone: { url: 'https://git.example/acme/shop.git', branch: 'main' },
   cpus: 2,
   memoryBytes: 4e9,
+  prepare: 'root',
 };
 
 describe('the workspace pod', () => {
@@ -59,6 +66,30 @@ describe('the workspace pod', () => {
     expect(
       podManifest({ ...plan, clone: undefined }, 'p', 's').spec?.initContainers?.map((c) => c.name),
     ).toEqual(['prepare']);
+    // The image's own entrypoint runs, in the folder the init container made.
+    expect(container?.command).toBeUndefined();
+    expect(container?.workingDir).toBe('/workspaces/shop');
+  });
+
+  it('lets a dev8 pod prepare and clone as the workspace user, with nothing running as root', () => {
+    const self = podManifest({ ...plan, prepare: 'self' }, 'p', 's');
+    const main = self.spec?.containers[0];
+    expect(self.spec?.initContainers).toEqual([]);
+    expect(main?.securityContext).toMatchObject({ runAsUser: 1000, runAsNonRoot: true });
+    expect(main?.command?.[2]).toContain(`exit ${NEEDS_ROOT_EXIT}`);
+    expect(main?.command?.[2]).toContain('exec /usr/local/bin/devc-agent');
+    expect(main?.command?.[4]).toContain('git -c credential.helper=');
+    expect(main?.env).toContainEqual({ name: 'DEVC_CLONE_URL', value: 'https://git.example/acme/shop.git' });
+    // The runtime would make a missing working directory as root: the pod starts in /workspaces.
+    expect(main?.workingDir).toBe('/workspaces');
+  });
+
+  it("makes later pods without the first start's preparation and clone", () => {
+    for (const prepare of ['self', 'root'] as const) {
+      const later = restartManifest({ ...plan, prepare }, 'p', 's');
+      expect(later.spec?.initContainers).toEqual([]);
+      expect(later.spec?.containers[0]?.env?.map((e) => e.name)).not.toContain('DEVC_CLONE_URL');
+    }
   });
 
   it('mounts the Secret at /etc/devc and the host key devc made into /etc/ssh', () => {
@@ -66,7 +97,7 @@ describe('the workspace pod', () => {
     expect(mounts).toEqual(
       expect.arrayContaining([
         '/etc/devc',
-        '/home/dev',
+        '/home',
         '/workspaces',
         '/etc/ssh/ssh_host_ed25519_key',
         '/etc/ssh/.devc-host-key',

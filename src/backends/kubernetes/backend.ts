@@ -11,10 +11,10 @@ import { deletePod, removeObjects, startPod } from './lifecycle.js';
 import { followLogs } from './logs.js';
 import { findWorkspace, listWorkspaces } from './lookup.js';
 import { objectName } from './objects.js';
-import { podState, waitForRunning } from './pods.js';
+import { podState } from './pods.js';
 import { dialPod, relay } from './portforward.js';
 import { kubeconfigPresent } from './presence.js';
-import { fetchForPlanning, uploadTree, type PlanningFetch } from './source.js';
+import { fetchForPlanning, type PlanningFetch } from './source.js';
 import { unsavedWorkIn } from './unsaved.js';
 
 export type { KubeExtras } from './create.js';
@@ -30,6 +30,8 @@ export class KubernetesBackend implements Backend {
   private loaded: Promise<KubeTarget> | undefined;
   private readonly namespaces = new Map<string, string>();
   private readonly relays = new Map<string, Promise<{ host: string; port: number }>>();
+  /** Workspaces whose new pod this process saw prepared (see `seen`). */
+  private readonly prepared = new Set<string>();
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
@@ -55,8 +57,19 @@ export class KubernetesBackend implements Backend {
 
   async find(name: string): Promise<Workspace | null> {
     const found = await findWorkspace(this.env, await this.target(), name);
-    if (found) this.namespaces.set(name, found.namespace);
-    return found?.workspace ?? null;
+    if (!found) return null;
+    this.namespaces.set(name, found.namespace);
+    return this.seen(found.workspace);
+  }
+
+  /**
+   * A pod this process has already exec'd into runs, whatever its status says yet: the kubelet
+   * reports a started container only at its next relist, up to a second later.
+   */
+  private seen(workspace: Workspace): Workspace {
+    return workspace.state === 'starting' && this.prepared.has(workspace.name)
+      ? { ...workspace, state: 'running', stateReason: undefined }
+      : workspace;
   }
 
   async list(): Promise<Workspace[]> {
@@ -70,22 +83,29 @@ export class KubernetesBackend implements Backend {
     // A rebuild makes the pod again where the workspace is; a new workspace goes to the chosen namespace.
     const namespace = this.namespaces.get(spec.name) ?? target.namespace;
     this.namespaces.set(spec.name, namespace);
-    const { createObjects } = await import('./create.js');
-    const { newVolume } = await createObjects(target, this.env, spec, extras, namespace);
-    await waitForRunning(target, namespace, objectName(spec.name));
+    const [{ createObjects }, { firstStart }] = await Promise.all([
+      import('./create.js'),
+      import('./first-start.js'),
+    ]);
+    const { newVolume, rootPrepared } = await createObjects(target, this.env, spec, extras, namespace);
     // A local working tree is uploaded as it is, once, into the running pod (a rebuild keeps the files).
-    if (newVolume && spec.repository.url === spec.sourcePath) {
-      const into: ExecTarget = { config: target.config, namespace, pod: objectName(spec.name) };
-      await uploadTree(into, spec.sourcePath, spec.folder);
-    }
+    const local = newVolume && spec.repository.url === spec.sourcePath;
+    await firstStart(target, namespace, spec.name, {
+      ...(local ? { upload: { local: spec.sourcePath, folder: spec.folder } } : {}),
+      ...(rootPrepared ? { rootPrepared } : {}),
+    });
+    this.prepared.add(spec.name);
     return (await this.find(spec.name)) ?? vanished(spec.name);
   }
 
   async start(name: string): Promise<void> {
+    // A pod this process just made and saw prepared runs (see `seen`).
+    if (this.prepared.has(name)) return;
     await startPod(await this.target(), await this.locate(name), name);
   }
 
   async stop(name: string): Promise<void> {
+    this.prepared.delete(name);
     await deletePod(await this.target(), await this.locate(name), name);
   }
 
@@ -183,7 +203,8 @@ export class KubernetesBackend implements Backend {
     const pod = await callOrNull('get', 'pods', namespace, () =>
       target.core.readNamespacedPod({ name: objectName(name), namespace }),
     );
-    if (podState(pod).state !== 'running' || !pod) {
+    const state = podState(pod).state;
+    if (!pod || !(state === 'running' || (state === 'starting' && this.prepared.has(name)))) {
       throw new DevcError(`Workspace ${name} is not running.`, {
         hint: `Start it with \`devc start -w ${name}\` (or \`devc up\`).`,
       });

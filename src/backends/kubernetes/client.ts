@@ -41,6 +41,7 @@ export async function loadTarget(env: NodeJS.ProcessEnv): Promise<KubeTarget> {
       },
     );
   }
+  shareConnections(config);
   const wanted = env.DEVC_KUBE_CONTEXT;
   if (wanted) {
     if (!config.getContextObject(wanted)) {
@@ -72,6 +73,41 @@ export async function loadTarget(env: NodeJS.ProcessEnv): Promise<KubeTarget> {
     core: config.makeApiClient(CoreV1Api),
     networking: config.makeApiClient(NetworkingV1Api),
   };
+}
+
+type AgentMaker = (cluster: unknown, options: Record<string, unknown>) => unknown;
+
+/**
+ * One keep-alive connection pool per cluster and credentials for the whole process. client-node
+ * makes a new agent, so a new TCP connection and TLS handshake, for every request (its private
+ * `createAgent`): an `up` makes some forty requests, and on a 2-core machine the handshakes' CPU
+ * slows the pod it waits for. Idle kept-alive sockets do not keep the process alive (Node unrefs
+ * them). Should a later client-node rename the method, this does nothing.
+ */
+function shareConnections(config: k8s.KubeConfig): void {
+  const holder = config as unknown as { createAgent?: AgentMaker };
+  const make = holder.createAgent?.bind(config);
+  if (typeof make !== 'function') return;
+  const agents = new Map<string, unknown>();
+  holder.createAgent = (cluster, options) => {
+    const key = JSON.stringify([
+      (cluster as { server?: string } | null)?.server,
+      ...['servername', 'rejectUnauthorized', 'ca', 'cert', 'key', 'pfx', 'passphrase'].map((k) =>
+        keyPart(options[k]),
+      ),
+    ]);
+    let agent = agents.get(key);
+    if (!agent) {
+      agent = make(cluster, { ...options, keepAlive: true });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
+}
+
+function keyPart(value: unknown): string {
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  return typeof value === 'string' || typeof value === 'boolean' ? String(value) : '';
 }
 
 /** A string made valid as a label value: [A-Za-z0-9._-], at most 63, alphanumeric at both ends. */

@@ -13,6 +13,7 @@ import {
   objectName,
   POD_TEMPLATE,
   podManifest,
+  restartManifest,
   pvcManifest,
   secretManifest,
   type Meta,
@@ -36,7 +37,9 @@ export interface KubeExtras {
  * Makes a workspace's Secret, PVC, NetworkPolicy and Pod. Everything that can refuse before an object
  * exists (namespace, RBAC, the image in the registry) is asked first, so a refusal leaves nothing.
  * A volume that is already there (a rebuild) is kept: only what the pod is made from changes, and
- * the pod neither clones nor is uploaded into again. Resolves to whether the volume is new.
+ * the pod neither clones nor is uploaded into again. Resolves to whether the volume is new and, for
+ * a pod that prepares its own volume, the pod that has root prepare it instead (for storage a
+ * non-root pod can't write to).
  */
 export async function createObjects(
   target: KubeTarget,
@@ -44,7 +47,7 @@ export async function createObjects(
   spec: WorkspaceSpec,
   extras: KubeExtras,
   namespace: string = target.namespace,
-): Promise<{ newVolume: boolean }> {
+): Promise<{ newVolume: boolean; rootPrepared: k8s.V1Pod | undefined }> {
   const name = objectName(spec.name);
   // Everything that can fail before an object exists is asked first (and at once): nothing half-made.
   const [, image, previous, volume] = await Promise.all([
@@ -92,13 +95,11 @@ export async function createObjects(
     cpus: extras.cpus,
     memoryBytes: extras.memoryBytes,
     pullAlways: image.pushed || extras.pullAlways === true,
+    // dev8 images (their home is /etc/skel's, their agent at a known path) prepare their own volume.
+    prepare: spec.variant ? 'self' : 'root',
   };
   const pod = podManifest(plan, name, name);
-  // Later starts need neither the volume's preparation nor the clone: both are done by then.
-  const restart: k8s.V1Pod = {
-    ...pod,
-    spec: { ...pod.spec, containers: pod.spec?.containers ?? [], initContainers: [] },
-  };
+  const restart = restartManifest(plan, name, name);
   const files = await secretFiles(
     spec.configPath,
     cloneUrl,
@@ -107,6 +108,7 @@ export async function createObjects(
   const pvc = pvcManifest(
     { ...meta, annotations: { ...annotations, [POD_TEMPLATE]: JSON.stringify(restart) } },
     extras.storageBytes,
+    env.DEVC_STORAGE_CLASS || undefined,
   );
   // The pod waits for its volume by itself, so the four are made at once; but a pod that reaches the
   // kubelet before its Secret exists fails its first mount and is retried a second or two later.
@@ -127,7 +129,10 @@ export async function createObjects(
     ),
     rememberNamespace(env, target, namespace),
   ]);
-  return { newVolume: volume === null };
+  return {
+    newVolume: volume === null,
+    rootPrepared: plan.prepare === 'self' ? podManifest({ ...plan, prepare: 'root' }, name, name) : undefined,
+  };
 }
 
 /** Creates the PVC, or (a rebuild keeps the volume) updates what the pod is made from. */

@@ -41,9 +41,8 @@ async function registryDigest(ref: string): Promise<string | undefined | null> {
 
 async function localId(ref: string): Promise<string | undefined> {
   try {
-    const { docker } = await import('../docker/engine.js');
-    const result = await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
-    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+    const { inspectImage } = await import('../docker/api.js');
+    return (await inspectImage(ref))?.Id;
   } catch {
     return undefined; // no Docker here: the registry must have it
   }

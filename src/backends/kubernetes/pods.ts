@@ -4,6 +4,7 @@ import type { WorkspaceState } from '../../workspace/model.js';
 import { call, callOrNull } from './errors.js';
 import type { KubeTarget } from './client.js';
 import { kubernetesClient } from './library.js';
+import { CLONE_FAILED_EXIT } from './objects.js';
 
 const PULL_FAILURES = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull)$/;
 const CONFIG_FAILURES = /^(CreateContainerConfigError|CreateContainerError|RunContainerError)$/;
@@ -91,8 +92,10 @@ export async function waitForRunning(
   const deadline = Date.now() + timeoutMs;
   let unschedulableSince: number | undefined;
   const changes = await watchPod(target, namespace, pod);
+  options.signal?.addEventListener('abort', () => changes.wake(), { once: true });
   try {
     for (;;) {
+      if (options.signal?.aborted) throw new CancelledError();
       const done = await checkPod(target, namespace, pod, deadline, timeoutMs, unschedulableSince);
       if (done === true) return;
       unschedulableSince = done;
@@ -110,7 +113,7 @@ async function watchPod(
   target: KubeTarget,
   namespace: string,
   pod: string,
-): Promise<{ next(ms: number): Promise<void>; stop(): void }> {
+): Promise<{ next(ms: number): Promise<void>; wake(): void; stop(): void }> {
   let wake: (() => void) | undefined;
   const { Watch } = await kubernetesClient();
   const controller = await new Watch(target.config)
@@ -130,6 +133,7 @@ async function watchPod(
           resolve();
         };
       }),
+    wake: () => wake?.(),
     stop: () => controller?.abort(),
   };
 }
@@ -201,8 +205,12 @@ export async function podFailure(
 ): Promise<DevcError> {
   const name = pod.metadata?.name ?? '';
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-  const failed = statuses.find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0)?.name;
+  const ended = statuses.find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0);
+  const failed = ended?.name;
   const container = failed ?? 'workspace';
+  const cloneFailed =
+    failed === 'clone' ||
+    (failed === 'workspace' && ended?.state?.terminated?.exitCode === CLONE_FAILED_EXIT);
   const [events, logs] = await Promise.all([
     podEvents(target, namespace, name),
     podLogTail(target, namespace, name, container),
@@ -211,10 +219,9 @@ export async function podFailure(
     .filter(Boolean)
     .join('\n');
   return new DevcError(message, {
-    hint:
-      failed === 'clone'
-        ? 'The in-cluster clone failed: check the URL, the branch and the token (GITHUB_TOKEN), and that pods reach the git host.'
-        : 'See the events and logs above.',
+    hint: cloneFailed
+      ? 'The in-cluster clone failed: check the URL, the branch and the token (GITHUB_TOKEN), and that pods reach the git host.'
+      : 'See the events and logs above.',
     ...(details ? { details } : {}),
   });
 }

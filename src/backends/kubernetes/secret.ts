@@ -1,8 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
-import { DevcError } from '../../errors.js';
+import { ed25519KeyPair } from '../../ssh/host-key.js';
 
 /**
  * The Secret's files: what the Docker side mounts from devc's config folder (authorized key, code-server
@@ -25,7 +23,7 @@ export async function secretFiles(
   const credential = token && cloneUrl ? gitCredential(cloneUrl, token) : undefined;
   if (credential) files['git-credentials'] = credential;
   const hostKey =
-    previous?.ssh_host_ed25519_key && previous['ssh_host_ed25519_key.pub'] ? previous : await makeHostKey();
+    previous?.ssh_host_ed25519_key && previous['ssh_host_ed25519_key.pub'] ? previous : makeHostKey();
   files.ssh_host_ed25519_key = hostKey.ssh_host_ed25519_key ?? '';
   files['ssh_host_ed25519_key.pub'] = hostKey['ssh_host_ed25519_key.pub'] ?? '';
   files['devc-host-key'] = '';
@@ -43,27 +41,9 @@ function gitCredential(url: string, token: string): string | undefined {
   }
 }
 
-async function makeHostKey(): Promise<Record<string, string>> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'devc-hostkey-'));
-  try {
-    const key = path.join(dir, 'key');
-    const made = await execa(
-      'ssh-keygen',
-      ['-q', '-t', 'ed25519', '-N', '', '-C', 'devc-workspace', '-f', key],
-      { reject: false },
-    );
-    if (made.exitCode !== 0)
-      throw new DevcError("Can't make an SSH host key with ssh-keygen.", {
-        hint: 'Install the OpenSSH client, or run `devc doctor`.',
-        details: String(made.stderr),
-      });
-    return {
-      ssh_host_ed25519_key: await readFile(key, 'utf8'),
-      'ssh_host_ed25519_key.pub': await readFile(`${key}.pub`, 'utf8'),
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+function makeHostKey(): Record<string, string> {
+  const { privateKey, publicKey } = ed25519KeyPair('devc-workspace');
+  return { ssh_host_ed25519_key: privateKey, 'ssh_host_ed25519_key.pub': publicKey };
 }
 
 /** A Secret's data, decoded. */

@@ -55,8 +55,16 @@ function fetchError(options: PlanningFetch, stderr: string): DevcError {
   return new DevcError(`Can't read ${options.url}.`, { hint: 'Check the URL and your network.', details });
 }
 
-/** Uploads a local working tree (as it is, .git included) into `folder` of the running pod, as a tar stream. */
-export async function uploadTree(target: ExecTarget, local: string, folder: string): Promise<void> {
+/**
+ * Uploads a local working tree (as it is, .git included) into `folder` of the running pod, as a tar
+ * stream; `first`, a shell command, runs before (e.g. waits until the pod has prepared its volume).
+ */
+export async function uploadTree(
+  target: ExecTarget,
+  local: string,
+  folder: string,
+  first = ':',
+): Promise<void> {
   const tar = spawn('tar', ['-c', '-f', '-', '-C', local, '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let tarErrors = '';
   tar.stderr.on('data', (chunk: Buffer) => (tarErrors += chunk.toString()));
@@ -64,7 +72,13 @@ export async function uploadTree(target: ExecTarget, local: string, folder: stri
   const errors = collector();
   const code = await execIn(
     target,
-    ['sh', '-c', 'mkdir -p "$1" && exec tar -x -f - -C "$1" --no-same-owner', 'devc-upload', folder],
+    [
+      'sh',
+      '-c',
+      `${first} && mkdir -p "$1" && exec tar -x -f - -C "$1" --no-same-owner`,
+      'devc-upload',
+      folder,
+    ],
     {
       stdin: tar.stdout,
       stdout: null,

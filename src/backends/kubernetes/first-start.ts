@@ -1,0 +1,100 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { KubeTarget } from './client.js';
+import { call, callOrNull } from './errors.js';
+import { execCapture, type ExecTarget } from './exec.js';
+import { deletePod } from './lifecycle.js';
+import { NEEDS_ROOT_EXIT, objectName, PREPARED_MARK } from './objects.js';
+import { podFailure, waitForRunning } from './pods.js';
+import { uploadTree } from './source.js';
+
+const UNTIL_PREPARED = `until [ -e ${PREPARED_MARK} ]; do sleep 0.05; done`;
+
+/**
+ * A new workspace pod's first start: waits until it runs and its volume is ready (cloned), then
+ * uploads a local tree. A pod that prepares its own volume (`rootPrepared` given) and finds it not
+ * writable (storage that ignores fsGroup) is made again as `rootPrepared`, whose init container
+ * prepares the volume as root.
+ */
+export async function firstStart(
+  target: KubeTarget,
+  namespace: string,
+  name: string,
+  options: { upload?: { local: string; folder: string }; rootPrepared?: k8s.V1Pod },
+): Promise<void> {
+  const pod = objectName(name);
+  const into: ExecTarget = { config: target.config, namespace, pod };
+  try {
+    if (options.rootPrepared) {
+      // The pod prepares (and clones) before its agent starts: waiting for that needs no word from
+      // the kubelet, which reports a started container only at its next relist (up to a second on).
+      await untilPrepared(target, into);
+      if (options.upload) await uploadTree(into, options.upload.local, options.upload.folder);
+    } else {
+      await waitForRunning(target, namespace, pod);
+      if (options.upload) await uploadTree(into, options.upload.local, options.upload.folder);
+    }
+  } catch (error) {
+    if (!options.rootPrepared) throw error;
+    const ended = await terminated(target, namespace, pod);
+    if (!ended) throw error;
+    if (ended.exitCode !== NEEDS_ROOT_EXIT)
+      throw await podFailure(
+        target,
+        namespace,
+        ended.pod,
+        `Workspace pod ${pod} exited with code ${ended.exitCode} while starting.`,
+      );
+    await deletePod(target, namespace, name);
+    await call('create', 'pods', namespace, () =>
+      target.core.createNamespacedPod({ namespace, body: options.rootPrepared as k8s.V1Pod }),
+    );
+    await firstStart(target, namespace, name, { ...(options.upload ? { upload: options.upload } : {}) });
+  }
+}
+
+/**
+ * Waits until a self-preparing pod has prepared its volume: an exec waits for the pod's mark, tried
+ * again until the container runs. The kubelet's word that the pod runs is awaited beside it, to fail
+ * at once with its reasons (an image it can't pull, a container that ended); once the pod is said
+ * to run, an exec that can't connect is an error.
+ */
+async function untilPrepared(target: KubeTarget, into: ExecTarget): Promise<void> {
+  const stop = new AbortController();
+  let reported = false;
+  const running = waitForRunning(target, into.namespace, into.pod, { signal: stop.signal }).then(() => {
+    reported = true;
+  });
+  running.catch(() => undefined);
+  try {
+    for (;;) {
+      // Only the word the command prints tells that it ran: an exec that can't reach the container
+      // yet ends without an exit code.
+      const attempt = await execCapture(into, ['sh', '-c', `${UNTIL_PREPARED}; echo prepared`]).catch(
+        (error: unknown) => ({ exitCode: 1, stdout: '', stderr: String(error) }),
+      );
+      if (attempt.stdout.trim() === 'prepared') return;
+      if (reported) throw new Error(`Can't reach the workspace container: ${attempt.stderr.trim()}`);
+      await Promise.race([running, new Promise((r) => setTimeout(r, 100))]);
+    }
+  } finally {
+    stop.abort();
+  }
+}
+
+/** The workspace container's exit once the kubelet reports it (within a few seconds), or undefined. */
+async function terminated(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+): Promise<{ exitCode: number; pod: k8s.V1Pod } | undefined> {
+  for (let i = 0; i < 30; i++) {
+    const current = await callOrNull('get', 'pods', namespace, () =>
+      target.core.readNamespacedPod({ name: pod, namespace }),
+    ).catch(() => null);
+    const state = current?.status?.containerStatuses?.find((s) => s.name === 'workspace')?.state;
+    if (current && state?.terminated) return { exitCode: state.terminated.exitCode, pod: current };
+    if (!current || state?.running === undefined) return undefined;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return undefined;
+}
