@@ -30,8 +30,8 @@ export class KubernetesBackend implements Backend {
   private loaded: Promise<KubeTarget> | undefined;
   private readonly namespaces = new Map<string, string>();
   private readonly relays = new Map<string, Promise<{ host: string; port: number }>>();
-  /** Workspaces whose new pod this process saw prepared (see `seen`). */
-  private readonly prepared = new Set<string>();
+  /** Workspaces whose pod this process has reached with an exec since it started it (see `seen`). */
+  private readonly reached = new Set<string>();
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
@@ -67,7 +67,7 @@ export class KubernetesBackend implements Backend {
    * reports a started container only at its next relist, up to a second later.
    */
   private seen(workspace: Workspace): Workspace {
-    return workspace.state === 'starting' && this.prepared.has(workspace.name)
+    return workspace.state === 'starting' && this.reached.has(workspace.name)
       ? { ...workspace, state: 'running', stateReason: undefined }
       : workspace;
   }
@@ -94,18 +94,19 @@ export class KubernetesBackend implements Backend {
       ...(local ? { upload: { local: spec.sourcePath, folder: spec.folder } } : {}),
       ...(rootPrepared ? { rootPrepared } : {}),
     });
-    this.prepared.add(spec.name);
+    this.reached.add(spec.name);
     return (await this.find(spec.name)) ?? vanished(spec.name);
   }
 
   async start(name: string): Promise<void> {
-    // A pod this process just made and saw prepared runs (see `seen`).
-    if (this.prepared.has(name)) return;
+    // A pod this process made or started and has reached runs (see `seen`).
+    if (this.reached.has(name)) return;
     await startPod(await this.target(), await this.locate(name), name);
+    this.reached.add(name);
   }
 
   async stop(name: string): Promise<void> {
-    this.prepared.delete(name);
+    this.reached.delete(name);
     await deletePod(await this.target(), await this.locate(name), name);
   }
 
@@ -204,7 +205,7 @@ export class KubernetesBackend implements Backend {
       target.core.readNamespacedPod({ name: objectName(name), namespace }),
     );
     const state = podState(pod).state;
-    if (!pod || !(state === 'running' || (state === 'starting' && this.prepared.has(name)))) {
+    if (!pod || !(state === 'running' || (state === 'starting' && this.reached.has(name)))) {
       throw new DevcError(`Workspace ${name} is not running.`, {
         hint: `Start it with \`devc start -w ${name}\` (or \`devc up\`).`,
       });

@@ -1,10 +1,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { KubeTarget } from './client.js';
 import { call, callOrNull } from './errors.js';
-import { execCapture, type ExecTarget } from './exec.js';
+import type { ExecTarget } from './exec.js';
 import { deletePod } from './lifecycle.js';
 import { NEEDS_ROOT_EXIT, objectName, PREPARED_MARK } from './objects.js';
-import { podFailure, waitForRunning } from './pods.js';
+import { podFailure, untilReachable, waitForRunning } from './pods.js';
 import { uploadTree } from './source.js';
 
 const UNTIL_PREPARED = `until [ -e ${PREPARED_MARK} ]; do sleep 0.05; done`;
@@ -27,7 +27,7 @@ export async function firstStart(
     if (options.rootPrepared) {
       // The pod prepares (and clones) before its agent starts: waiting for that needs no word from
       // the kubelet, which reports a started container only at its next relist (up to a second on).
-      await untilPrepared(target, into);
+      await untilReachable(target, into, UNTIL_PREPARED);
       if (options.upload) await uploadTree(into, options.upload.local, options.upload.folder);
     } else {
       await waitForRunning(target, namespace, pod);
@@ -49,35 +49,6 @@ export async function firstStart(
       target.core.createNamespacedPod({ namespace, body: options.rootPrepared as k8s.V1Pod }),
     );
     await firstStart(target, namespace, name, { ...(options.upload ? { upload: options.upload } : {}) });
-  }
-}
-
-/**
- * Waits until a self-preparing pod has prepared its volume: an exec waits for the pod's mark, tried
- * again until the container runs. The kubelet's word that the pod runs is awaited beside it, to fail
- * at once with its reasons (an image it can't pull, a container that ended); once the pod is said
- * to run, an exec that can't connect is an error.
- */
-async function untilPrepared(target: KubeTarget, into: ExecTarget): Promise<void> {
-  const stop = new AbortController();
-  let reported = false;
-  const running = waitForRunning(target, into.namespace, into.pod, { signal: stop.signal }).then(() => {
-    reported = true;
-  });
-  running.catch(() => undefined);
-  try {
-    for (;;) {
-      // Only the word the command prints tells that it ran: an exec that can't reach the container
-      // yet ends without an exit code.
-      const attempt = await execCapture(into, ['sh', '-c', `${UNTIL_PREPARED}; echo prepared`]).catch(
-        (error: unknown) => ({ exitCode: 1, stdout: '', stderr: String(error) }),
-      );
-      if (attempt.stdout.trim() === 'prepared') return;
-      if (reported) throw new Error(`Can't reach the workspace container: ${attempt.stderr.trim()}`);
-      await Promise.race([running, new Promise((r) => setTimeout(r, 100))]);
-    }
-  } finally {
-    stop.abort();
   }
 }
 

@@ -3,19 +3,22 @@ import { DevcError } from '../../errors.js';
 import type { KubeTarget } from './client.js';
 import { call, callOrNull, isNotFound, kubeError } from './errors.js';
 import { objectName, POD_TEMPLATE } from './objects.js';
-import { waitForRunning, waitGone } from './pods.js';
+import { untilReachable, waitGone } from './pods.js';
 
 /**
- * Runs the workspace's pod: waits for one that is starting or running; an ended pod (idle stop, a
- * crash) can't be restarted, so it is deleted and made again from the template on the PVC.
+ * Runs the workspace's pod: waits for one that is starting (until an exec reaches it); an ended pod
+ * (idle stop, a crash) can't be restarted, so it is deleted and made again from the template on the
+ * PVC.
  */
 export async function startPod(target: KubeTarget, namespace: string, name: string): Promise<void> {
   const podName = objectName(name);
   const pod = await callOrNull('get', 'pods', namespace, () =>
     target.core.readNamespacedPod({ name: podName, namespace }),
   );
-  if (pod && !pod.metadata?.deletionTimestamp && ['Pending', 'Running'].includes(pod.status?.phase ?? '')) {
-    await waitForRunning(target, namespace, podName);
+  const into = { config: target.config, namespace, pod: podName };
+  if (pod && !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Running') return;
+  if (pod && !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Pending') {
+    await untilReachable(target, into, ':');
     return;
   }
   if (pod) await deletePod(target, namespace, name);
@@ -30,7 +33,7 @@ export async function startPod(target: KubeTarget, namespace: string, name: stri
   await call('create', 'pods', namespace, () =>
     target.core.createNamespacedPod({ namespace, body: JSON.parse(template) as k8s.V1Pod }),
   );
-  await waitForRunning(target, namespace, podName);
+  await untilReachable(target, into, ':');
 }
 
 /** Deletes the workspace's pod (grace 10 s) and waits until it is gone; no pod is fine. */

@@ -3,6 +3,7 @@ import { CancelledError, DevcError } from '../../errors.js';
 import type { WorkspaceState } from '../../workspace/model.js';
 import { call, callOrNull } from './errors.js';
 import type { KubeTarget } from './client.js';
+import { execCapture, type ExecTarget } from './exec.js';
 import { kubernetesClient } from './library.js';
 import { CLONE_FAILED_EXIT } from './objects.js';
 
@@ -105,6 +106,36 @@ export async function waitForRunning(
     }
   } finally {
     changes.stop();
+  }
+}
+
+/**
+ * Waits until the pod's workspace container runs `script` (a shell command that returns when the
+ * pod is ready for devc): an exec, tried again until the container runs. The kubelet reports a
+ * started container only at its next relist, up to a second later; this needs no word from it. Its
+ * word is awaited beside, to fail at once with its reasons (an image it can't pull, a container that
+ * ended); once the pod is said to run, an exec that can't connect is an error.
+ */
+export async function untilReachable(target: KubeTarget, into: ExecTarget, script: string): Promise<void> {
+  const stop = new AbortController();
+  let reported = false;
+  const running = waitForRunning(target, into.namespace, into.pod, { signal: stop.signal }).then(() => {
+    reported = true;
+  });
+  running.catch(() => undefined);
+  try {
+    for (;;) {
+      // Only the word the command prints tells that it ran: an exec that can't reach the container
+      // yet ends without an exit code.
+      const attempt = await execCapture(into, ['sh', '-c', `${script}; echo reached`]).catch(
+        (error: unknown) => ({ exitCode: 1, stdout: '', stderr: String(error) }),
+      );
+      if (attempt.stdout.trim() === 'reached') return;
+      if (reported) throw new Error(`Can't reach the workspace container: ${attempt.stderr.trim()}`);
+      await Promise.race([running, new Promise((r) => setTimeout(r, 100))]);
+    }
+  } finally {
+    stop.abort();
   }
 }
 
