@@ -4,7 +4,7 @@ import { call, callOrNull } from './errors.js';
 import type { ExecTarget } from './exec.js';
 import { deletePod } from './lifecycle.js';
 import { NEEDS_ROOT_EXIT, objectName, PREPARED_MARK } from './objects.js';
-import { podFailure, untilReachable, waitForRunning } from './pods.js';
+import { podFailure, untilReachable } from './pods.js';
 import { uploadTree } from './source.js';
 
 const UNTIL_PREPARED = `until [ -e ${PREPARED_MARK} ]; do sleep 0.05; done`;
@@ -24,15 +24,11 @@ export async function firstStart(
   const pod = objectName(name);
   const into: ExecTarget = { config: target.config, namespace, pod };
   try {
-    if (options.rootPrepared) {
-      // The pod prepares (and clones) before its agent starts: waiting for that needs no word from
-      // the kubelet, which reports a started container only at its next relist (up to a second on).
-      await untilReachable(target, into, UNTIL_PREPARED);
-      if (options.upload) await uploadTree(into, options.upload.local, options.upload.folder);
-    } else {
-      await waitForRunning(target, namespace, pod);
-      if (options.upload) await uploadTree(into, options.upload.local, options.upload.folder);
-    }
+    // A self-preparing pod marks when it has prepared (and cloned); an init container has done both
+    // once the workspace container answers. Either way no word from the kubelet is needed, which
+    // reports a started container only at its next relist (up to a second on).
+    await untilReachable(target, into, options.rootPrepared ? UNTIL_PREPARED : ':');
+    if (options.upload) await uploadTree(into, options.upload.local, options.upload.folder);
   } catch (error) {
     if (!options.rootPrepared) throw error;
     const ended = await terminated(target, namespace, pod);
