@@ -5,7 +5,8 @@
 #      (served by `git daemon` on the node IP, cloned inside the cluster), and resume: `devc up` of
 #      a stopped workspace (its pod made again) vs the same bare pod.
 #   2. 256 MiB through devc's API-server port-forward vs `kubectl port-forward`; target ≥ 1× throughput
-#      (the ratio printed is devc's time / kubectl's: ≤ 1 means at least as fast).
+#      (the ratio printed is devc's time / kubectl's: ≤ 1 means at least as fast). The same for an
+#      upload, and the CPU per GiB each forwarding process uses, each way.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 : "${KUBECONFIG:?run eval \"\$(test/cluster/cluster.sh up)\" first}" "${DEVC_REGISTRY:?}"
@@ -58,21 +59,61 @@ hyperfine --warmup 1 --runs "$RUNS" --export-json "$RESULTS/k8s-resume.json" \
   -n 'bare pod Ready' "$bare" -n 'devc up (stopped workspace)' "./bin/devc up $work/$name" >&2
 ratio 'kubernetes: devc up (resume) vs bare pod Ready' "$RESULTS/k8s-resume.json"
 
-# A server in the workspace that sends 256 MiB per request.
-./bin/devc exec -w "$name" -- sh -c "setsid /opt/devc/node/bin/node -e \"const b = Buffer.alloc(1 << 20); require('http').createServer((q, s) => { let n = 256; const w = () => { while (n > 0) { n--; if (!s.write(b)) return s.once('drain', w); } s.end(); }; w(); }).listen(3000)\" >/dev/null 2>&1 </dev/null & sleep 1"
+# Servers in the workspace: one sends 256 MiB per request (:3000), one takes an upload and answers
+# with its size (:3001).
+./bin/devc exec -w "$name" -- sh -c "setsid /opt/devc/node/bin/node -e \"const b = Buffer.alloc(1 << 20); const h = require('http'); h.createServer((q, s) => { let n = 256; const w = () => { while (n > 0) { n--; if (!s.write(b)) return s.once('drain', w); } s.end(); }; w(); }).listen(3000); h.createServer((q, s) => { let t = 0; q.on('data', (d) => (t += d.length)); q.on('end', () => s.end(String(t))); }).listen(3001)\" >/dev/null 2>&1 </dev/null & sleep 1"
+head -c $((256 << 20)) /dev/urandom >"$work/upload.bin"
 # devc's side: the workspace's forwarder (`devc up` started it), as a user forwards a port: every
 # connection one API port-forward.
-./bin/devc ports forward 3000 -w "$name" --json | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s)[0].local))' >"$work/relay.port"
-pf_port=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
+local_port() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s)[0].local))'; }
+./bin/devc ports forward 3000 -w "$name" --json | local_port >"$work/relay.port"
+./bin/devc ports forward 3001 -w "$name" --json | local_port >"$work/relay-up.port"
+free_port() { node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })"; }
+pf_port=$(free_port)
+pf_up_port=$(free_port)
 for _ in $(seq 1 60); do
   if [ -z "${pf:-}" ] || ! kill -0 "$pf" 2>/dev/null; then
     # Not through k(): $! must be kubectl itself, or cleanup's kill leaves it running.
-    "$KUBECTL" -n "$NS" port-forward "pod/devc-$name" "$pf_port:3000" >"$work/pf.log" 2>&1 & pf=$!
+    "$KUBECTL" -n "$NS" port-forward "pod/devc-$name" "$pf_port:3000" "$pf_up_port:3001" >"$work/pf.log" 2>&1 & pf=$!
   fi
   [ -s "$work/relay.port" ] && curl -sf -o /dev/null --max-time 30 "http://127.0.0.1:$pf_port/" && break
   sleep 1
 done
+devc_port=$(cat "$work/relay.port")
+devc_up_port=$(cat "$work/relay-up.port")
+download() { echo "curl -sf -o /dev/null http://127.0.0.1:$1/"; }
+upload() { echo "curl -sf -o /dev/null -T $work/upload.bin http://127.0.0.1:$1/"; }
 hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$RESULTS/k8s-forward.json" \
-  -n 'kubectl port-forward' "curl -sf -o /dev/null http://127.0.0.1:$pf_port/" \
-  -n 'devc ports forward (API port-forward)' "curl -sf -o /dev/null http://127.0.0.1:$(cat "$work/relay.port")/" >&2
+  -n 'kubectl port-forward' "$(download "$pf_port")" \
+  -n 'devc ports forward (API port-forward)' "$(download "$devc_port")" >&2
 ratio 'kubernetes: 256 MiB through devc vs kubectl port-forward (time)' "$RESULTS/k8s-forward.json"
+hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$RESULTS/k8s-forward-upload.json" \
+  -n 'kubectl port-forward' "$(upload "$pf_up_port")" \
+  -n 'devc ports forward (API port-forward)' "$(upload "$devc_up_port")" >&2
+ratio 'kubernetes: 256 MiB upload through devc vs kubectl port-forward (time)' "$RESULTS/k8s-forward-upload.json"
+
+# CPU seconds per GiB of each forwarding process (devc's forwarder, kubectl), from /proc, over RUNS
+# transfers each way, taken in turns so both see the same load.
+forwarder=$(cat "$DEVC_HOME/workspaces/$name/forwarder/pid")
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+declare -A used=([devc_down]=0 [devc_up]=0 [kubectl_down]=0 [kubectl_up]=0)
+for _ in $(seq 1 "$RUNS"); do
+  for who in kubectl devc; do
+    if [ "$who" = devc ]; then pid=$forwarder down=$devc_port up=$devc_up_port; else pid=$pf down=$pf_port up=$pf_up_port; fi
+    before=$(ticks "$pid")
+    eval "$(download "$down")"
+    used[${who}_down]=$((used[${who}_down] + $(ticks "$pid") - before))
+    before=$(ticks "$pid")
+    eval "$(upload "$up")"
+    used[${who}_up]=$((used[${who}_up] + $(ticks "$pid") - before))
+  done
+done
+# Ticks over RUNS transfers of 256 MiB → seconds per GiB.
+per_gib() { node -p "($1 / $(getconf CLK_TCK) / ($RUNS / 4)).toFixed(2)"; }
+cpu_row() {
+  local d k
+  d=$(per_gib "${used[devc_$2]}") k=$(per_gib "${used[kubectl_$2]}")
+  echo "| kubernetes: forwarding CPU per GiB, $1 | devc $d s | kubectl $k s | $(node -p "($d / $k).toFixed(2)")× |"
+}
+cpu_row download down
+cpu_row upload up

@@ -14,3 +14,5 @@ export {
   setHeaderOptions,
   Watch,
 } from '@kubernetes/client-node';
+// The WebSocket client client-node itself uses (portforward.ts talks to the port-forward directly).
+export { WebSocket } from 'ws';
