@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { createSecureContext } from 'node:tls';
 import type * as k8s from '@kubernetes/client-node';
 import { EngineError } from '../../errors.js';
 import { kubernetesClient } from './library.js';
@@ -98,7 +99,10 @@ function shareConnections(config: k8s.KubeConfig): void {
     ]);
     let agent = agents.get(key);
     if (!agent) {
-      agent = make(cluster, { ...options, keepAlive: true });
+      // One TLS context too: made from the options for every connection otherwise (parsing the key
+      // each time), and every exec or port-forward is a connection of its own.
+      const secureContext = createSecureContext(options);
+      agent = make(cluster, { ...options, keepAlive: true, secureContext });
       agents.set(key, agent);
     }
     return agent;

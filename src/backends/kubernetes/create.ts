@@ -51,9 +51,7 @@ export async function createObjects(
   const name = objectName(spec.name);
   // Everything that can fail before an object exists is asked first (and at once): nothing half-made.
   const [, image, previous, volume] = await Promise.all([
-    ensureNamespace(target, namespace, target.defaultNamespace && namespace === target.namespace).then(() =>
-      checkAccess(target, namespace),
-    ),
+    namespaceReady(target, namespace),
     ensureInRegistry(spec.image, env.DEVC_REGISTRY),
     callOrNull('get', 'secrets', namespace, () =>
       target.core.readNamespacedSecret({ name, namespace }),
@@ -133,6 +131,20 @@ export async function createObjects(
     newVolume: volume === null,
     rootPrepared: plan.prepare === 'self' ? podManifest({ ...plan, prepare: 'root' }, name, name) : undefined,
   };
+}
+
+/**
+ * The namespace exists (devc's default one is made) and RBAC lets the user make a workspace there.
+ * Both are asked at once (an access review needs no namespace); a missing namespace is the error
+ * that counts.
+ */
+async function namespaceReady(target: KubeTarget, namespace: string): Promise<void> {
+  const [exists, allowed] = await Promise.allSettled([
+    ensureNamespace(target, namespace, target.defaultNamespace && namespace === target.namespace),
+    checkAccess(target, namespace),
+  ]);
+  if (exists.status === 'rejected') throw exists.reason;
+  if (allowed.status === 'rejected') throw allowed.reason;
 }
 
 /** Creates the PVC, or (a rebuild keeps the volume) updates what the pod is made from. */

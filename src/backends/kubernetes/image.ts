@@ -22,21 +22,41 @@ export function splitReference(ref: string): { host: string; repository: string;
 async function registryDigest(ref: string): Promise<string | undefined | null> {
   const parts = splitReference(ref);
   if (!parts) return undefined;
-  for (const scheme of ['https', 'http']) {
+  for (const scheme of ['https', 'http'] as const) {
     try {
-      const res = await fetch(`${scheme}://${parts.host}/v2/${parts.repository}/manifests/${parts.tag}`, {
-        headers: { Accept: MANIFEST_TYPES },
-        signal: AbortSignal.timeout(5000),
-      });
+      const url = `${scheme}://${parts.host}/v2/${parts.repository}/manifests/${parts.tag}`;
+      const res = await getText(url, { Accept: MANIFEST_TYPES });
       if (res.status === 404) return null;
-      if (!res.ok) return undefined; // needs a login: let the node's pull speak for itself
-      const manifest = (await res.json()) as { config?: { digest?: string } };
-      return manifest.config?.digest;
+      // Needs a login: let the node's pull speak for itself.
+      if (res.status < 200 || res.status >= 300) return undefined;
+      return (JSON.parse(res.body) as { config?: { digest?: string } }).config?.digest;
     } catch {
       // next scheme (loopback registries speak plain HTTP)
     }
   }
   return undefined;
+}
+
+/**
+ * A GET through node:http(s), 5 s at most. Not `fetch`: Node loads its fetch (undici) on first use,
+ * some 30 ms of an `up` that waits for nothing else then.
+ */
+async function getText(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const { get } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = get(url, { headers, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+  });
 }
 
 async function localId(ref: string): Promise<string | undefined> {
