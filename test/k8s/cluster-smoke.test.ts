@@ -102,7 +102,9 @@ describe('test cluster smoke', () => {
     const defaults = classes.items.filter(
       (c) => c.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true',
     );
-    expect(defaults.map((c) => c.provisioner)).toEqual(['kubernetes.io/host-path']);
+    // The default is the local-path provisioner (as kind and k3s ship); the in-tree hostPath one stays.
+    expect(defaults.map((c) => c.provisioner)).toEqual(['devc.test/local-path']);
+    expect(classes.items.map((c) => c.metadata?.name).sort()).toEqual(['devc-hostpath', 'devc-local']);
   });
 
   it('runs a pod from an image pushed to the local registry; exec returns output and exit codes', async () => {
@@ -230,8 +232,9 @@ describe('test cluster smoke', () => {
         const c = await core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns });
         return c.status?.phase === 'Bound' ? c : undefined;
       });
-      expect(pvc.spec?.storageClassName).toBe('devc-hostpath');
+      expect(pvc.spec?.storageClassName).toBe('devc-local');
       expect(pvc.spec?.volumeName).toBeTruthy();
+      const volumeName = pvc.spec?.volumeName ?? '';
 
       const withVolume = (name: string): k8s.V1Pod =>
         smokePod(name, { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }] }, [
@@ -243,10 +246,11 @@ describe('test cluster smoke', () => {
       const w = await execInPod(kc, ns, 'writer', 'main', [
         'sh',
         '-c',
-        `echo ${token} > /data/f && sync && cat /data/f`,
+        `echo ${token} > /data/f && sync && cat /data/f && stat -c %a /data`,
       ]);
       expect(w.exitCode).toBe(0);
-      expect(w.stdout).toBe(`${token}\n`);
+      // World-writable, as local-path volumes are: a non-root pod may write to it.
+      expect(w.stdout).toBe(`${token}\n777\n`);
 
       await core.deleteNamespacedPod({ name: 'writer', namespace: ns, gracePeriodSeconds: 0 });
       await waitPodGone(kc, ns, 'writer');
@@ -256,6 +260,14 @@ describe('test cluster smoke', () => {
       const r = await execInPod(kc, ns, 'reader', 'main', ['cat', '/data/f']);
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toBe(`${token}\n`);
+
+      // The claim's end is the volume's (reclaim policy Delete): the provisioner deletes it.
+      await core.deleteNamespacedPod({ name: 'reader', namespace: ns, gracePeriodSeconds: 0 });
+      await core.deleteNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns });
+      await waitFor(`PV ${volumeName} deleted`, 60_000, async () => {
+        const left = await core.readPersistentVolume({ name: volumeName }).catch(() => null);
+        return left === null ? true : undefined;
+      });
     });
   });
 });
