@@ -11,6 +11,11 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 : "${KUBECONFIG:?run eval \"\$(test/cluster/cluster.sh up)\" first}" "${DEVC_REGISTRY:?}"
 RUNS=${RUNS:-10} # a bare pod is Ready either at once or a kubelet relist (1 s) later: the mean needs runs
+# The kubelet reports a started container at its next relist, once a second. Runs that follow each other
+# at a steady pace can fall at the same point of that second every time, and the bare pod's mean then
+# swings between 0.7 and 1.5 s from one block to the next; a random pause (0-1 s) before each run
+# spreads them over the second, for both commands alike.
+JITTER="sleep 0.\$(shuf -i 0-999 -n 1 | xargs printf %03d)"
 KUBECTL=${KUBECTL:-$(command -v kubectl || ls -1 ~/.cache/devc-k8s/*/bin/kubectl | head -1)}
 NS=devc-bench-$$
 IMAGE="$DEVC_REGISTRY/devc/dev8-base:$(node -p 'require("./package.json").version')"
@@ -38,7 +43,7 @@ bench_repo "$work/$name"
 K="$KUBECTL -n $NS"
 bare="$K run bare --image=$IMAGE --restart=Never >/dev/null && $K wait --for=condition=Ready pod/bare --timeout=180s >/dev/null"
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$RESULTS/k8s-up.json" \
-  --prepare "$K delete pod bare --now --ignore-not-found --wait >/dev/null; ./bin/devc delete -w $name --force >/dev/null 2>&1 || true" \
+  --prepare "$K delete pod bare --now --ignore-not-found --wait >/dev/null; ./bin/devc delete -w $name --force >/dev/null 2>&1 || true; $JITTER" \
   -n 'bare pod Ready' "$bare" -n 'devc up (new workspace)' "./bin/devc up $work/$name --idle-timeout 0" >&2
 ratio 'kubernetes: devc up (new, local tree) vs bare pod Ready' "$RESULTS/k8s-up.json"
 
@@ -49,13 +54,13 @@ git daemon --reuseaddr --export-all --base-path="$work/srv" --listen="${DEVC_NOD
 url="git://${DEVC_NODE_IP:-10.213.0.1}:$git_port/$name.git"
 until git ls-remote "$url" >/dev/null 2>&1; do sleep 0.2; done
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$RESULTS/k8s-up-remote.json" \
-  --prepare "$K delete pod bare --now --ignore-not-found --wait >/dev/null; ./bin/devc delete -w $name-remote --force >/dev/null 2>&1 || true" \
+  --prepare "$K delete pod bare --now --ignore-not-found --wait >/dev/null; ./bin/devc delete -w $name-remote --force >/dev/null 2>&1 || true; $JITTER" \
   -n 'bare pod Ready' "$bare" -n 'devc up (new workspace, remote repository)' "./bin/devc up $url --name $name-remote --idle-timeout 0" >&2
 ratio 'kubernetes: devc up (new, remote repository) vs bare pod Ready' "$RESULTS/k8s-up-remote.json"
 ./bin/devc delete -w "$name-remote" --force >/dev/null 2>&1
 ./bin/devc up "$work/$name" --idle-timeout 0 >/dev/null 2>&1
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$RESULTS/k8s-resume.json" \
-  --prepare "$K delete pod bare --now --ignore-not-found --wait >/dev/null; ./bin/devc stop -w $name >/dev/null" \
+  --prepare "$K delete pod bare --now --ignore-not-found --wait >/dev/null; ./bin/devc stop -w $name >/dev/null; $JITTER" \
   -n 'bare pod Ready' "$bare" -n 'devc up (stopped workspace)' "./bin/devc up $work/$name" >&2
 ratio 'kubernetes: devc up (resume) vs bare pod Ready' "$RESULTS/k8s-resume.json"
 

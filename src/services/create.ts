@@ -118,7 +118,9 @@ export async function createWorkspace(
     ? await rebuildImage(ctx, variant, progress)
     : await ensureImage(ctx, variant, progress);
   return progress.phase('Starting workspace', `Started workspace ${plan.name}`, async () => {
-    await backend.create({ ...base, image, variant, folder: `/workspaces/${plan.repoName}` });
+    const made = await backend.create({ ...base, image, variant, folder: `/workspaces/${plan.repoName}` });
+    // A backend that starts what it creates (Kubernetes) says so; no second look needed then.
+    if (made.state === 'running') return made;
     await backend.start(plan.name);
     return (await backend.find(plan.name)) ?? missing(plan.name);
   });
