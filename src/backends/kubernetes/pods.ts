@@ -124,7 +124,9 @@ export async function untilReachable(target: KubeTarget, into: ExecTarget, scrip
   });
   running.catch(() => undefined);
   try {
-    for (;;) {
+    // Every 100 ms at first (a pod starts within a second or two), then less often: a pod that waits
+    // long (an image pull, a volume) must not cost the API server ten requests a second.
+    for (let delay = 100; ; delay = Math.min(delay * 1.25, 1000)) {
       // Only the word the command prints tells that it ran: an exec that can't reach the container
       // yet ends without an exit code.
       const attempt = await execCapture(into, ['sh', '-c', `${script}; echo reached`]).catch(
@@ -132,7 +134,7 @@ export async function untilReachable(target: KubeTarget, into: ExecTarget, scrip
       );
       if (attempt.stdout.trim() === 'reached') return;
       if (reported) throw new Error(`Can't reach the workspace container: ${attempt.stderr.trim()}`);
-      await Promise.race([running, new Promise((r) => setTimeout(r, 100))]);
+      await Promise.race([running, new Promise((r) => setTimeout(r, delay))]);
     }
   } finally {
     stop.abort();
