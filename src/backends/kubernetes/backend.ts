@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Backend, ExecOptions, ExecResult, LogOptions } from '../backend.js';
 import { DevcError } from '../../errors.js';
 import type { UnsavedWork } from '../../git/safety.js';
-import type { Workspace, WorkspaceSpec } from '../../workspace/model.js';
+import type { Workspace, WorkspaceSpec, WorkspaceState } from '../../workspace/model.js';
 import type { KubeTarget } from './client.js';
 import type { KubeExtras } from './create.js';
 import { call, callOrNull } from './errors.js';
@@ -67,9 +67,13 @@ export class KubernetesBackend implements Backend {
    * reports a started container only at its next relist, up to a second later.
    */
   private seen(workspace: Workspace): Workspace {
-    return workspace.state === 'starting' && this.reached.has(workspace.name)
+    return workspace.state !== 'running' && this.runs(workspace.name, workspace.state)
       ? { ...workspace, state: 'running', stateReason: undefined }
       : workspace;
+  }
+
+  private runs(name: string, state: WorkspaceState): boolean {
+    return state === 'running' || (state === 'starting' && this.reached.has(name));
   }
 
   async list(): Promise<Workspace[]> {
@@ -99,8 +103,6 @@ export class KubernetesBackend implements Backend {
   }
 
   async start(name: string): Promise<void> {
-    // A pod this process made or started and has reached runs (see `seen`).
-    if (this.reached.has(name)) return;
     await startPod(await this.target(), await this.locate(name), name);
     this.reached.add(name);
   }
@@ -204,8 +206,7 @@ export class KubernetesBackend implements Backend {
     const pod = await callOrNull('get', 'pods', namespace, () =>
       target.core.readNamespacedPod({ name: objectName(name), namespace }),
     );
-    const state = podState(pod).state;
-    if (!pod || !(state === 'running' || (state === 'starting' && this.reached.has(name)))) {
+    if (!pod || !this.runs(name, podState(pod).state)) {
       throw new DevcError(`Workspace ${name} is not running.`, {
         hint: `Start it with \`devc start -w ${name}\` (or \`devc up\`).`,
       });

@@ -16,11 +16,9 @@ export async function startPod(target: KubeTarget, namespace: string, name: stri
     target.core.readNamespacedPod({ name: podName, namespace }),
   );
   const into = { config: target.config, namespace, pod: podName };
-  if (pod && !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Running') return;
-  if (pod && !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Pending') {
-    await untilReachable(target, into, ':');
-    return;
-  }
+  const phase = pod && !pod.metadata?.deletionTimestamp ? pod.status?.phase : undefined;
+  if (phase === 'Running') return;
+  if (phase === 'Pending') return untilReachable(target, into, ':');
   if (pod) await deletePod(target, namespace, name);
   const pvc = await call('get', 'persistentvolumeclaims', namespace, () =>
     target.core.readNamespacedPersistentVolumeClaim({ name: podName, namespace }),

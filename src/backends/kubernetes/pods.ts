@@ -96,7 +96,6 @@ export async function waitForRunning(
   options.signal?.addEventListener('abort', () => changes.wake(), { once: true });
   try {
     for (;;) {
-      if (options.signal?.aborted) throw new CancelledError();
       const done = await checkPod(target, namespace, pod, deadline, timeoutMs, unschedulableSince);
       if (done === true) return;
       unschedulableSince = done;
