@@ -422,6 +422,15 @@ describe('errors leave nothing behind', () => {
     expect(await devcObjects(restricted)).toEqual([]);
   });
 
+  it('a StorageClass that does not exist is named before anything is made', async () => {
+    const name = `${prefix}-noclass`;
+    const extra = { DEVC_STORAGE_CLASS: 'no-such-class' };
+    const up = await k8s(['up', repoUrl, '--backend', 'kubernetes', '--name', name, '--json'], extra);
+    expect(up.exitCode, up.stderr).toBe(2);
+    expect(json<{ message: string }>(up).message).toContain('StorageClass no-such-class');
+    expect(await devcObjects(namespace, name)).toEqual([]);
+  });
+
   it('an image that can not be pulled fails with the pull error', async () => {
     const missing = `${registry}/devc/${prefix}-missing:1`;
     const url = await git.createRepo(`acme/${prefix}-missing`, {

@@ -12,6 +12,7 @@ export {
   PatchStrategy,
   PortForward,
   setHeaderOptions,
+  StorageV1Api,
   Watch,
 } from '@kubernetes/client-node';
 // The WebSocket client client-node itself uses (portforward.ts talks to the port-forward directly).

@@ -1,10 +1,10 @@
 import type * as k8s from '@kubernetes/client-node';
-import { DevcError } from '../../errors.js';
+import { DevcError, UsageError } from '../../errors.js';
 import { devcVersion } from '../../version.js';
 import { Label, type WorkspaceSpec } from '../../workspace/model.js';
 import { checkAccess, ensureNamespace } from './access.js';
 import type { KubeTarget } from './client.js';
-import { call, callOrNull } from './errors.js';
+import { call, callOrNull, statusOf } from './errors.js';
 import { ensureInRegistry } from './image.js';
 import { kubernetesClient } from './library.js';
 import { rememberNamespace } from './namespaces.js';
@@ -50,8 +50,9 @@ export async function createObjects(
 ): Promise<{ newVolume: boolean; rootPrepared: k8s.V1Pod | undefined }> {
   const name = objectName(spec.name);
   // Everything that can fail before an object exists is asked first (and at once): nothing half-made.
-  const [, image, previous, volume] = await Promise.all([
+  const [, , image, previous, volume] = await Promise.all([
     namespaceReady(target, namespace),
+    storageClassThere(target, env.DEVC_STORAGE_CLASS),
     ensureInRegistry(spec.image, env.DEVC_REGISTRY),
     callOrNull('get', 'secrets', namespace, () =>
       target.core.readNamespacedSecret({ name, namespace }),
@@ -145,6 +146,29 @@ async function namespaceReady(target: KubeTarget, namespace: string): Promise<vo
   ]);
   if (exists.status === 'rejected') throw exists.reason;
   if (allowed.status === 'rejected') throw allowed.reason;
+}
+
+/**
+ * The StorageClass DEVC_STORAGE_CLASS names exists: a claim of a missing one stays Pending and its pod
+ * waits for it until the start times out. A user who may not read StorageClasses is not stopped.
+ */
+async function storageClassThere(target: KubeTarget, name: string | undefined): Promise<void> {
+  if (!name) return;
+  const api = target.config.makeApiClient((await kubernetesClient()).StorageV1Api);
+  try {
+    await api.readStorageClass({ name });
+  } catch (error) {
+    if (statusOf(error) !== 404) return;
+    const names = await api
+      .listStorageClass()
+      .then((list) => list.items.map((c) => c.metadata?.name).join(', '))
+      .catch(() => '');
+    throw new UsageError(`StorageClass ${name} (DEVC_STORAGE_CLASS) does not exist on the cluster.`, {
+      hint: names
+        ? `Pick one of: ${names}; or unset DEVC_STORAGE_CLASS for the default.`
+        : 'Unset DEVC_STORAGE_CLASS for the default, or see `kubectl get storageclass`.',
+    });
+  }
 }
 
 /** Creates the PVC, or (a rebuild keeps the volume) updates what the pod is made from. */
