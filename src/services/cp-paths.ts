@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { UsageError } from '../errors.js';
 
 /** One side of `devc cp`: a path on this machine, or a path in a workspace (`NAME:path`, `:path`). */
@@ -43,4 +44,49 @@ export function parseCopy(
     local,
     remote: remote.path,
   };
+}
+
+/** What the workspace's probe says of a path. */
+export interface Probed {
+  kind: 'dir' | 'file' | 'missing';
+  absolute: string;
+}
+
+/**
+ * Parses the probe's answer, `KIND|/absolute/path`. The workspace can answer anything (its `sh` is its
+ * own), so anything but one such line is undefined.
+ */
+export function parseProbe(text: string): Probed | undefined {
+  const line = text.replace(/\n$/, '');
+  const bar = line.indexOf('|');
+  const kind = line.slice(0, bar);
+  const absolute = line.slice(bar + 1);
+  if (bar < 0 || (kind !== 'dir' && kind !== 'file' && kind !== 'missing')) return undefined;
+  if (kind === 'missing') return { kind, absolute };
+  if (!absolute.startsWith('/') || /[\n\0]/.test(absolute)) return undefined;
+  return { kind, absolute };
+}
+
+/**
+ * The name a download takes on this machine: the last part of the workspace's path, when that is one
+ * plain name. Never '.', '..', empty, or with a slash or NUL: it is joined to a local folder, and the
+ * old entry of that name is removed.
+ */
+export function downloadName(absolute: string): string | undefined {
+  const base = absolute.slice(absolute.lastIndexOf('/') + 1);
+  if (base === '' || base === '.' || base === '..' || /[/\0]/.test(base)) return undefined;
+  return base;
+}
+
+/** Text from a workspace, fit to print: one line, control characters shown as escapes. */
+export function printable(text: string): string {
+  const line = text.trim().split('\n', 1)[0] ?? '';
+  const hex = (c: string) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  return [...line].map((c) => (c < ' ' || (c >= '\u007f' && c <= '\u009f') ? hex(c) : c)).join('');
+}
+
+/** Whether `child` is strictly inside `parent` (both absolute, resolved). */
+export function isStrictlyInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { hasStreamExec, type Backend, type StreamExec } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { DevcError, UsageError } from '../errors.js';
-import { parseCopy } from './cp-paths.js';
+import { downloadName, isStrictlyInside, parseCopy, parseProbe, printable } from './cp-paths.js';
 import { ensureRunning, selectWorkspace } from './select.js';
 
 export interface CopyOptions {
@@ -62,6 +62,9 @@ export async function copy(ctx: Context, options: CopyOptions): Promise<CopyResu
   return { workspace: workspace.name, direction: plan.direction, written };
 }
 
+const UNTRUSTED_HINT =
+  "Something in the workspace answers devc's copy oddly (is its sh replaced?); nothing here was changed.";
+
 interface Remote {
   backend: Backend & StreamExec;
   name: string;
@@ -88,7 +91,8 @@ async function upload(remote: Remote, local: string, target: string, recursive: 
   if (pack.exitCode !== 0) throw new DevcError(`Can't read ${local}.`, { details: pack.stderr });
   if (unpacked.exitCode !== 0)
     throw new DevcError(`Can't write ${target} in workspace ${remote.name}.`, { details: unpacked.stderr });
-  return printed.text().trim() || target;
+  // Only shown: what the workspace printed is never used as a path here.
+  return printable(printed.text()) || target;
 }
 
 async function download(remote: Remote, source: string, local: string, recursive: boolean): Promise<string> {
@@ -97,15 +101,28 @@ async function download(remote: Remote, source: string, local: string, recursive
     ...remote.exec,
     output: printed.stream,
   });
-  const [kind, absolute = source] = printed.text().trim().split('|');
-  if (probe.exitCode !== 0 || kind === 'missing')
+  const answer = parseProbe(printed.text());
+  if (probe.exitCode !== 0 || answer?.kind === 'missing')
     throw new UsageError(`${source} does not exist in workspace ${remote.name}.`, {
       ...(probe.stderr ? { details: probe.stderr } : {}),
     });
-  if (kind === 'dir' && !recursive)
+  // The answer comes from the workspace: its kind and name are checked before anything here uses them.
+  if (!answer)
+    throw new DevcError(
+      `Workspace ${remote.name} gave an answer devc won't use: "${printable(printed.text())}".`,
+      { hint: UNTRUSTED_HINT },
+    );
+  if (answer.kind === 'dir' && !recursive)
     throw new UsageError(`${source} is a folder.`, { hint: 'Add -r to copy folders.' });
-  const base = path.posix.basename(absolute);
-  if (!base || base === '/') throw new UsageError(`Can't copy ${absolute} as a whole; name a folder in it.`);
+  if (/^\/+$/.test(answer.absolute))
+    throw new UsageError(`Can't copy ${answer.absolute} as a whole; name a folder in it.`);
+  const base = downloadName(answer.absolute);
+  if (!base)
+    throw new DevcError(
+      `Workspace ${remote.name} gave a path devc won't use: "${printable(answer.absolute)}".`,
+      { hint: UNTRUSTED_HINT },
+    );
+  const absolute = answer.absolute;
   const into = await stat(local).then(
     (s) => s.isDirectory(),
     () => false,
@@ -115,7 +132,11 @@ async function download(remote: Remote, source: string, local: string, recursive
   // Unpack beside the destination, then rename: a failed copy leaves nothing half-written.
   const staging = await mkdtemp(path.join(parent, '.devc-cp-'));
   try {
-    const tar = spawn('tar', ['-x', '-p', '--no-same-owner', '-f', '-', '-C', staging], {
+    // What the workspace sends is unpacked by tar's own defaults: GNU tar keeps every member inside
+    // `staging` (drops a leading '/', skips names with '..', makes a symlink that points out only after
+    // the last member, so nothing is written through it); bsdtar refuses the same. No owner, no set-id
+    // bits, and the user's umask: modes as an ordinary user's tar keeps them.
+    const tar = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-f', '-', '-C', staging], {
       stdio: ['pipe', 'ignore', 'pipe'],
     });
     const unpacked = finished(tar);
@@ -129,9 +150,17 @@ async function download(remote: Remote, source: string, local: string, recursive
     if (packed.exitCode !== 0)
       throw new DevcError(`Can't read ${source} in workspace ${remote.name}.`, { details: packed.stderr });
     if (unpack.exitCode !== 0) throw new DevcError(`Can't write ${local}.`, { details: unpack.stderr });
+    const unpackedEntry = path.join(staging, base);
+    if (!(await lstat(unpackedEntry).catch(() => undefined)))
+      throw new DevcError(`Workspace ${remote.name} sent no ${base}; nothing was copied.`, {
+        hint: UNTRUSTED_HINT,
+      });
     const written = into ? path.join(local, base) : local;
+    // The one thing removed here: the entry the copy replaces, beside the staging folder.
+    if (!isStrictlyInside(written, parent) || path.dirname(written) !== parent)
+      throw new DevcError(`devc won't replace ${written}: it is not inside ${parent}.`);
     await rm(written, { recursive: true, force: true });
-    await rename(path.join(staging, base), written);
+    await rename(unpackedEntry, written);
     return written;
   } finally {
     await rm(staging, { recursive: true, force: true });

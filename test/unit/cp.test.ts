@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { parseCopy, parseCopyEnd } from '../../src/services/cp-paths.js';
+import {
+  downloadName,
+  isStrictlyInside,
+  parseCopy,
+  parseCopyEnd,
+  parseProbe,
+  printable,
+} from '../../src/services/cp-paths.js';
 import { testIO } from './support/io.js';
 
 describe('devc cp arguments', () => {
@@ -40,5 +47,55 @@ describe('devc cp arguments', () => {
     const code = await main(['cp', 'a', 'b'], { io: t.io, env: { DEVC_HOME: '/nonexistent/devc-unit' } });
     expect(code).toBe(2);
     expect(t.stderr()).toContain('NAME:path');
+  });
+});
+
+describe('what a workspace answers devc cp (it may lie)', () => {
+  it.each([
+    ['dir|/workspaces/shop/dist\n', { kind: 'dir', absolute: '/workspaces/shop/dist' }],
+    ['file|/home/dev/a|b.txt', { kind: 'file', absolute: '/home/dev/a|b.txt' }],
+    ['missing|no\nsuch', { kind: 'missing', absolute: 'no\nsuch' }],
+    ['dir|/any/..', { kind: 'dir', absolute: '/any/..' }],
+    ['dir|relative', undefined],
+    ['dir|', undefined],
+    ['file|/a\n/b', undefined],
+    ['file|/a\0b', undefined],
+    ['link|/x', undefined],
+    ['/x', undefined],
+    ['', undefined],
+  ])('probe %j → %j', (text, expected) => {
+    expect(parseProbe(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['/workspaces/shop/dist', 'dist'],
+    ['//hosts', 'hosts'],
+    ['/a/b c', 'b c'],
+    ['/any/..', undefined],
+    ['/x/.', undefined],
+    ['/x/', undefined],
+    ['/', undefined],
+    ['/x/a\0', undefined],
+  ])('the local name for %j is %j', (absolute, expected) => {
+    expect(downloadName(absolute)).toBe(expected);
+  });
+
+  it.each([
+    ['/workspaces/x\n', '/workspaces/x'],
+    ['\u001b[31mred\u001b[0m\nsecond line', '\\x1b[31mred\\x1b[0m'],
+    ['a\u009bb', 'a\\x9bb'],
+  ])('prints %j as %j', (text, expected) => {
+    expect(printable(text)).toBe(expected);
+  });
+
+  it.each([
+    ['/v/dst/x', '/v/dst', true],
+    ['/v/dst', '/v/dst', false],
+    ['/v', '/v/dst', false],
+    ['/v/dst/../x', '/v/dst', false],
+    ['/v/dst..x', '/v/dst', false],
+    ['/v/dst/..x', '/v/dst', true],
+  ])('%s strictly inside %s: %s', (child, parent, expected) => {
+    expect(isStrictlyInside(child, parent)).toBe(expected);
   });
 });
