@@ -1,3 +1,6 @@
+import { lstatSync, statSync } from 'node:fs';
+import path from 'node:path';
+
 /** Exit codes are a contract (DESIGN.md): scripts depend on them. */
 export const ExitCode = {
   ok: 0,
@@ -50,6 +53,80 @@ export class PassthroughExit extends Error {
   }
 }
 
+/**
+ * A file system error on a path (a folder that is a file, no permission, a full disk) is the
+ * environment's, not devc's: said as such, with the path and a next step, never as "a bug in devc".
+ */
+export function environmentError(error: unknown): DevcError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, path: target, dest, syscall } = error as NodeJS.ErrnoException & { dest?: string };
+  if (typeof code !== 'string' || typeof target !== 'string') return undefined;
+  const [message, hint] = (() => {
+    switch (code) {
+      case 'ENOTDIR': {
+        const file = firstFileIn(target) ?? target;
+        return [`${file} is a file where devc needs a folder.`, 'Move it away, then run the command again.'];
+      }
+      case 'EISDIR': {
+        const folder = dest ?? target;
+        return [
+          `${folder} is a folder where devc needs a file.`,
+          'Move it away, then run the command again.',
+        ];
+      }
+      case 'EACCES':
+      case 'EPERM':
+        return [
+          `Can't ${verbOf(syscall)} ${dest ?? target}: permission denied.`,
+          "Check its permissions and its folder's, then run the command again.",
+        ];
+      case 'ENOSPC':
+      case 'EDQUOT':
+        return [`No space left for ${dest ?? target}.`, 'Free some disk space, then run the command again.'];
+      case 'EROFS':
+        return [
+          `Can't write ${dest ?? target}: the file system is read-only.`,
+          'Use a writable place (DEVC_HOME chooses where devc keeps its files).',
+        ];
+      case 'ELOOP':
+        return [
+          `${target} is a loop of symbolic links.`,
+          'Fix or remove the link, then run the command again.',
+        ];
+      case 'ENAMETOOLONG':
+        return [
+          `${target} is too long a path.`,
+          'Use a shorter one (DEVC_HOME chooses where devc keeps its files).',
+        ];
+      default:
+        return [undefined, undefined];
+    }
+  })();
+  return message ? new DevcError(message, { hint, cause: error }) : undefined;
+}
+
+const readingCalls = new Set(['access', 'lstat', 'opendir', 'readlink', 'realpath', 'scandir', 'stat']);
+
+function verbOf(syscall: string | undefined): string {
+  if (syscall?.startsWith('spawn')) return 'run';
+  if (syscall === 'open') return 'open';
+  return readingCalls.has(syscall ?? '') ? 'read' : 'write';
+}
+
+/** The first part of `target`, from the root down, that exists and is not a folder. */
+function firstFileIn(target: string): string | undefined {
+  const parts = path.resolve(target).split(path.sep);
+  for (let i = 2; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join(path.sep) || path.sep;
+    try {
+      if (!lstatSync(prefix).isDirectory() && !statSync(prefix).isDirectory()) return prefix;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** Exit code and printable text for any thrown value. */
 export function describeError(error: unknown): {
   exitCode: number;
@@ -65,6 +142,8 @@ export function describeError(error: unknown): {
       ...(error.details ? { details: error.details } : {}),
     };
   }
+  const environment = environmentError(error);
+  if (environment) return describeError(environment);
   const message = error instanceof Error ? error.message : String(error);
   return {
     exitCode: ExitCode.error,

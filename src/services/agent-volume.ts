@@ -74,7 +74,7 @@ async function imageId(ref: string): Promise<string | undefined> {
 
 async function buildAgentImage(ctx: Context, ref: string, digest: string, progress: Progress): Promise<void> {
   const contextDir = path.join(packageRoot, 'images');
-  await mkdir(ctx.paths.logsDir, { recursive: true });
+  await mkdir(ctx.paths.logsDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(ctx.paths.logsDir, 'image-devc-agent.log');
   await progress.phase(`Building devc's agent image ${ref}`, `Built ${ref}`, async () => {
     const log = createWriteStream(logFile);

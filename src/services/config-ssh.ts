@@ -102,6 +102,10 @@ async function readUserConfig(file: string): Promise<UserConfig> {
   const symlink = link.isSymbolicLink();
   const target = symlink ? await realpath(file).catch(() => file) : file;
   const info = await stat(file).catch(() => link);
+  if (info.isDirectory())
+    throw new DevcError(`${file} is a folder; ssh reads its settings from a file there.`, {
+      hint: 'Move the folder away, then run `devc config-ssh` again.',
+    });
   return {
     text: await readFile(file, 'utf8').catch(() => ''),
     target,
@@ -134,9 +138,12 @@ async function writeKeepingMode(file: string, text: string, mode: number): Promi
     await rm(tmp, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-      throw new DevcError(`Can't write ${file}: ${code}.`, {
-        hint: `Add this line at its top yourself, then run \`devc config-ssh\` again to check.`,
-      });
+      throw new DevcError(
+        `Can't write ${file}: ${code === 'EROFS' ? 'the file system is read-only' : 'permission denied'}.`,
+        {
+          hint: `Add this line at its top yourself, then run \`devc config-ssh\` again to check.`,
+        },
+      );
     throw error;
   }
 }

@@ -70,7 +70,7 @@ async function dockerEngine(): Promise<Check> {
 
 async function home(ctx: Context): Promise<Check> {
   try {
-    await mkdir(ctx.paths.home, { recursive: true });
+    await mkdir(ctx.paths.home, { recursive: true, mode: 0o700 });
     await access(ctx.paths.home, constants.W_OK);
     return { name: 'devc home', ok: true, required: true, detail: ctx.paths.home };
   } catch {

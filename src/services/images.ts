@@ -104,7 +104,7 @@ export async function buildImage(
   progress: Progress,
   noCache = false,
 ): Promise<void> {
-  await mkdir(ctx.paths.logsDir, { recursive: true });
+  await mkdir(ctx.paths.logsDir, { recursive: true, mode: 0o700 });
   const contextDir = await prepareContext(ctx.env);
   try {
     const dockerfile = path.join(contextDir, `dev8-${variant}`, 'Dockerfile');

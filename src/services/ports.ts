@@ -1,6 +1,13 @@
 import type { Context } from '../context.js';
 import { DevcError, UsageError } from '../errors.js';
-import { attributesFor, emptyRequests, validPort } from '../ports/config.js';
+import {
+  attributesFor,
+  emptyRequests,
+  forwardPortNumber,
+  validPort,
+  type PortRequests,
+  type PortsConfig,
+} from '../ports/config.js';
 import {
   portFiles,
   readPortsConfig,
@@ -90,12 +97,45 @@ export async function stopPorts(
     return { workspace: selected.workspace.name, stopped: 'all' };
   }
   for (const port of ports) if (!validPort(port)) throw new UsageError(`"${port}" is not a port number.`);
+  const files = portFiles(ctx.paths, selected.workspace.name);
+  const [state, config] = await Promise.all([
+    forwarderState(ctx, selected.workspace.name),
+    readPortsConfig(files),
+  ]);
   const generation = await updateRequests(ctx, selected, (r) => {
+    // Recording a port never forwarded would only block its later auto-forward, without a word.
+    const known = knownPorts(config, r, state?.ports ?? []);
+    const unknown = ports.filter((p) => !known.has(p));
+    if (unknown.length > 0) throw notForwarded(unknown, selected.workspace.name);
     r.forwards = r.forwards.filter((f) => !ports.includes(f.remote));
     r.stopped = [...new Set([...r.stopped, ...ports])].sort((a, b) => a - b);
   });
   await applied(ctx, selected, generation);
   return { workspace: selected.workspace.name, stopped: ports };
+}
+
+/**
+ * The ports `ports stop` can name: forwarded now, asked for, listed in forwardPorts (stopping one while
+ * the workspace is stopped keeps it from coming back), or stopped already.
+ */
+export function knownPorts(
+  config: PortsConfig,
+  requests: PortRequests,
+  forwarded: PortStatus[],
+): Set<number> {
+  return new Set([
+    ...forwarded.map((p) => p.remote),
+    ...requests.forwards.map((f) => f.remote),
+    ...requests.stopped,
+    ...(config.forwardPorts ?? []).map(forwardPortNumber).filter((p) => p !== null),
+  ]);
+}
+
+function notForwarded(ports: number[], workspace: string): DevcError {
+  const which = ports.length === 1 ? `Port ${ports[0]} is` : `Ports ${ports.join(', ')} are`;
+  return new DevcError(`${which} not forwarded for workspace ${workspace}.`, {
+    hint: `\`devc ports -w ${workspace}\` shows what is.`,
+  });
 }
 
 async function updateRequests(

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Paths } from '../paths.js';
-import { parseDuration } from './duration.js';
+import { parseIdleTimeout } from './duration.js';
 
 /** The user's preferences, in DEVC_HOME/config.json. Flags and DEVC_* variables win over them. */
 export interface UserConfig {
@@ -40,10 +40,10 @@ export async function configuredIdleTimeout(paths: Paths): Promise<number | unde
   const { idleTimeout } = await readUserConfig(paths);
   if (idleTimeout === undefined) return undefined;
   try {
-    return parseDuration(String(idleTimeout));
-  } catch {
-    throw new UsageError(`idleTimeout "${String(idleTimeout)}" in ${configFile(paths)} is not a duration.`, {
-      hint: 'Use e.g. 90s, 30m, 1h30m, 2d, or 0 for never.',
+    return parseIdleTimeout(String(idleTimeout));
+  } catch (error) {
+    throw new UsageError(`idleTimeout in ${configFile(paths)}: ${(error as Error).message}`, {
+      hint: 'Use e.g. 90s, 30m, 1h30m, 2d (at most 30d), or 0 for never.',
     });
   }
 }
@@ -51,6 +51,6 @@ export async function configuredIdleTimeout(paths: Paths): Promise<number | unde
 /** Writes one setting, keeping the others. */
 export async function writeUserConfig(paths: Paths, change: Partial<UserConfig>): Promise<void> {
   const config = { ...(await readUserConfig(paths)), ...change };
-  await mkdir(paths.home, { recursive: true });
+  await mkdir(paths.home, { recursive: true, mode: 0o700 });
   await writeFile(configFile(paths), `${JSON.stringify(config, null, 2)}\n`);
 }

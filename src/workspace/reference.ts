@@ -58,14 +58,31 @@ export function parseReference(input: string, env: NodeJS.ProcessEnv, cwd = proc
   const parts = base.split('/');
   if (parts.every((p) => SEGMENT.test(p)) && !parts.includes('..') && !parts.includes('.')) {
     if (parts[0] === 'github' && parts.length === 3)
-      return hosted(env.DEVC_GITHUB_URL ?? 'https://github.com', parts.slice(1), branch, raw);
+      return hosted(baseUrl(env, 'DEVC_GITHUB_URL'), parts.slice(1), branch, raw);
     if (parts[0] === 'gitlab' && parts.length >= 3)
-      return hosted(env.DEVC_GITLAB_URL ?? 'https://gitlab.com', parts.slice(1), branch, raw);
+      return hosted(baseUrl(env, 'DEVC_GITLAB_URL'), parts.slice(1), branch, raw);
     if (parts.length === 2 && parts[0] !== 'github' && parts[0] !== 'gitlab') {
-      return hosted(env.DEVC_GITHUB_URL ?? 'https://github.com', parts, branch, raw);
+      return hosted(baseUrl(env, 'DEVC_GITHUB_URL'), parts, branch, raw);
     }
   }
   throw invalid(input);
+}
+
+const DEFAULT_BASE_URLS = {
+  DEVC_GITHUB_URL: 'https://github.com',
+  DEVC_GITLAB_URL: 'https://gitlab.com',
+} as const;
+
+/** The base URL short references resolve against; anything but a URL would reach git as a local path. */
+function baseUrl(env: NodeJS.ProcessEnv, variable: keyof typeof DEFAULT_BASE_URLS): string {
+  const value = env[variable];
+  if (!value) return DEFAULT_BASE_URLS[variable];
+  if (!/^(https?|ssh|git|file):\/\/./.test(value) || !URL.canParse(value)) {
+    throw new UsageError(`${variable} is not a URL: "${value}".`, {
+      hint: `Set it to a base URL such as ${DEFAULT_BASE_URLS[variable]} or http://127.0.0.1:3000, or unset it.`,
+    });
+  }
+  return value;
 }
 
 function hosted(

@@ -37,6 +37,6 @@ export async function rememberNamespace(
   const list = all[target.context] ?? [];
   if (list.includes(namespace)) return;
   all[target.context] = [...list, namespace];
-  await mkdir(path.dirname(file(env)), { recursive: true });
+  await mkdir(path.dirname(file(env)), { recursive: true, mode: 0o700 });
   await writeFile(file(env), `${JSON.stringify(all, null, 2)}\n`);
 }
