@@ -14,15 +14,26 @@ const CODE_SERVER_PORT = 8080;
 
 export interface CodeWeb {
   workspace: string;
-  /** code-server on this machine (forwarded), e.g. http://127.0.0.1:8080/?folder=… */
+  /** code-server on this machine (forwarded), e.g. http://shop.devc.localhost:8080/?folder=… */
   workbenchUrl: string;
   login: OneShotLogin;
 }
 
 /**
+ * The host name a workspace's code-server is opened at in the browser. `*.localhost` names reach
+ * loopback (RFC 6761; Chromium, Firefox, Safari and curl resolve them themselves), and a cookie set
+ * for one is sent to that name only: not to 127.0.0.1, localhost or another workspace's name, whatever
+ * the port. So the session cookie never reaches another forwarded port, which may be any workspace's app.
+ */
+export function codeServerSite(workspace: string): string {
+  return `${workspace}.devc.localhost`;
+}
+
+/**
  * code-server in the browser, already logged in: devc forwards 8080, logs in to code-server itself
  * with the workspace's secret (read from devc's folder, never put in argv, URLs or logs), and hands
- * the browser a one-shot link that sets the session cookie and redirects to the workbench.
+ * the browser a one-shot link that sets the session cookie for the workspace's own host name
+ * (`codeServerSite`) and redirects to the workbench there.
  */
 export async function codeWeb(ctx: Context, name: string | undefined): Promise<CodeWeb> {
   const selected = await selectWorkspace(ctx, name);
@@ -30,6 +41,7 @@ export async function codeWeb(ctx: Context, name: string | undefined): Promise<C
   const { ports } = await forwardPorts(ctx, workspace.name, [{ remote: CODE_SERVER_PORT }]);
   const local = ports[0]?.local;
   if (!local) throw new DevcError(`Can't forward code-server's port of ${workspace.name}.`);
+  // devc's own requests go to the address: Node's resolver may not know `*.localhost` names.
   const base = `http://127.0.0.1:${local}`;
   await waitFor(`code-server in workspace ${workspace.name}`, () => answers(`${base}/healthz`), {
     timeoutMs: 90_000,
@@ -37,8 +49,13 @@ export async function codeWeb(ctx: Context, name: string | undefined): Promise<C
   });
   const secret = await readSecret(ctx, workspace.name);
   const cookies = await logIn(base, secret);
-  const workbenchUrl = `${base}/?folder=${encodeURIComponent(workspace.folder)}`;
-  return { workspace: workspace.name, workbenchUrl, login: await serveOneShotLogin(cookies, workbenchUrl) };
+  const site = codeServerSite(workspace.name);
+  const workbenchUrl = `http://${site}:${local}/?folder=${encodeURIComponent(workspace.folder)}`;
+  return {
+    workspace: workspace.name,
+    workbenchUrl,
+    login: await serveOneShotLogin(cookies, workbenchUrl, site),
+  };
 }
 
 /** The desktop VS Code URI for a workspace over Remote-SSH (needs `devc config-ssh`). */

@@ -11,23 +11,34 @@ export interface OneShotLogin {
 }
 
 /**
- * A single-use login link on 127.0.0.1. The browser gets the code-server session cookie from it
- * (cookies are per host, not per port, so a cookie set here is sent to code-server's 127.0.0.1 port
- * too) and a redirect to the workbench. The link holds a random token, never the secret; it works
+ * A single-use login link on 127.0.0.1, named by the workspace's own host name (`site`, a `.localhost`
+ * name that browsers send to loopback). The browser gets the code-server session cookie from it for
+ * that name only, and a redirect to the workbench at the same name. Cookies are per host, not per
+ * port: a cookie for 127.0.0.1 would go to every forwarded port of every workspace; one for
+ * `NAME.devc.localhost` goes nowhere else. The link holds a random token, never the secret; it works
  * once and expires, so a copy in a process list or the browser's history is worth nothing.
  */
 export async function serveOneShotLogin(
   setCookies: string[],
   target: string,
+  site: string,
   expiresMs = 120_000,
 ): Promise<OneShotLogin> {
   const token = randomBytes(24).toString('base64url');
   const path = `/devc-login/${token}`;
   let finish: (used: boolean) => void = () => undefined;
   const used = new Promise<boolean>((resolve) => (finish = resolve));
+  let port = 0;
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== path) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found.\n');
+      return;
+    }
+    // Reached by another name (127.0.0.1, localhost), the cookie would be that name's: every port's.
+    if (req.headers.host?.toLowerCase() !== `${site}:${port}`) {
+      res
+        .writeHead(421, { 'Content-Type': 'text/plain' })
+        .end(`Open http://${site}:${port}${path} instead.\n`);
       return;
     }
     res.writeHead(302, {
@@ -50,11 +61,11 @@ export async function serveOneShotLogin(
     server.once('error', reject);
     server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}${path}`, used, close: () => done(false) };
+  port = (server.address() as AddressInfo).port;
+  return { url: `http://${site}:${port}${path}`, used, close: () => done(false) };
 }
 
-/** Drops any Domain attribute: the cookie is for 127.0.0.1, whichever port set it. */
+/** Drops any Domain attribute: the cookie is for the one host name the link has, whichever port set it. */
 function hostOnly(cookie: string): string {
   return cookie
     .split(';')

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserGet } from './support/browser.js';
 import { devc, devcEnv, devcProcess, json, loginLink, uniquePrefix } from './support/devc.js';
 import { removeWorkspaces } from './support/docker.js';
 import { startGitServer, type GitServer } from './support/git-server.js';
@@ -48,30 +49,39 @@ describe('devc code', () => {
     })();
     const link = await loginLink(child);
     expect(link).not.toContain(secret);
+    const site = `${name}.devc.localhost`;
+    expect(new URL(link).hostname).toBe(site);
 
-    const login = await fetch(link, { redirect: 'manual' });
+    // Opened by the address, the cookie would be 127.0.0.1's (every forwarded port's): refused, link kept.
+    const byAddress = await browserGet(link.replace(site, '127.0.0.1'));
+    expect(byAddress.status).toBe(421);
+    expect(byAddress.headers['set-cookie']).toBeUndefined();
+
+    const login = await browserGet(link);
     expect(login.status).toBe(302);
-    const cookies = login.headers.getSetCookie();
+    const cookies = login.headers['set-cookie'] ?? [];
     // The workspace's own cookie name: logging in to another workspace's code-server doesn't log this one out.
     expect(cookies.some((c) => c.startsWith(`code-server-session-${name}=`))).toBe(true);
-    const workbench = login.headers.get('location')!;
+    // Host-only: for the workspace's name alone, never a Domain that would take in other names.
+    expect(cookies.join('\n')).not.toMatch(/domain=/i);
+    const workbench = login.headers.location!;
     expect(workbench).toMatch(
-      new RegExp(`^http://127\\.0\\.0\\.1:\\d+/\\?folder=%2Fworkspaces%2F${prefix}-app$`),
+      new RegExp(`^http://${name}\\.devc\\.localhost:\\d+/\\?folder=%2Fworkspaces%2F${prefix}-app$`),
     );
 
     const cookie = cookies.map((c) => c.split(';')[0]).join('; ');
-    const page = await fetch(workbench, { headers: { cookie } });
+    const page = await browserGet(workbench, { cookie });
     expect(page.status).toBe(200);
-    expect(isWorkbench(await page.text())).toBe(true);
+    expect(isWorkbench(page.body)).toBe(true);
 
     // Without devc's cookie: the login page.
-    const anonymous = await fetch(workbench);
-    expect(anonymous.status).toBe(200);
-    expect(anonymous.url).toContain('/login');
-    expect(await anonymous.text()).toContain('code-server login');
+    const anonymous = await browserGet(workbench);
+    expect(anonymous.status).toBe(302);
+    const loginPage = await browserGet(new URL(anonymous.headers.location!, workbench).href);
+    expect(loginPage.body).toContain('code-server login');
 
     // The link worked once; it is gone now.
-    await expect(fetch(link, { redirect: 'manual' })).rejects.toThrow();
+    await expect(browserGet(link)).rejects.toThrow();
 
     const run = await child;
     running = false;

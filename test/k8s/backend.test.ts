@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { browserGet } from '../e2e/support/browser.js';
 import { bin, devc, devcEnv, devcProcess, json, loginLink, uniquePrefix } from '../e2e/support/devc.js';
 import { startGitServer, type GitServer } from '../e2e/support/git-server.js';
 import {
@@ -209,21 +210,21 @@ describe('a workspace from a remote repository', () => {
   it('`code --web` logs in to the code-server workbench; without the secret it is the login page', async () => {
     const child = devcProcess(['code', '--web', '--no-open', '-w', name], env);
     const link = await loginLink(child);
-    const login = await fetch(link, { redirect: 'manual' });
+    // The workspace's own host name (a *.localhost name): browserGet reaches it as a browser would.
+    const login = await browserGet(link);
     expect(login.status).toBe(302);
-    const cookie = login.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
+    const cookie = (login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
     expect(cookie).toMatch(/code-server-session[\w-]*=/);
-    const workbench = login.headers.get('location') ?? '';
-    expect(workbench).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?folder=%2Fworkspaces%2F/);
-    const page = await fetch(workbench, { headers: { cookie } });
+    const workbench = login.headers.location ?? '';
+    expect(workbench).toMatch(/^http:\/\/[\w-]+\.devc\.localhost:\d+\/\?folder=%2Fworkspaces%2F/);
+    const page = await browserGet(workbench, { cookie });
     expect(page.status).toBe(200);
-    expect(isWorkbench(await page.text())).toBe(true);
-    const anonymous = await fetch(workbench);
-    expect(anonymous.url).toContain('/login');
-    expect(await anonymous.text()).toContain('code-server login');
+    expect(isWorkbench(page.body)).toBe(true);
+    const anonymous = await browserGet(workbench);
+    expect(anonymous.headers.location).toContain('login');
+    expect((await browserGet(new URL(anonymous.headers.location!, workbench).href)).body).toContain(
+      'code-server login',
+    );
     const run = await child;
     expect(run.exitCode, String(run.stderr)).toBe(0);
   });

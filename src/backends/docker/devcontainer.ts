@@ -8,6 +8,7 @@ import { workspaceLabels } from '../../workspace/labels.js';
 import { AGENT_CONFIG_DIR, INJECTED_LABEL, startInjectedAgent } from './agent.js';
 import { localImage, runDirect } from './direct.js';
 import { docker } from './engine.js';
+import { choosesNetwork, ensureWorkspaceNetwork } from './network.js';
 
 /** What creating a workspace from a repository's devcontainer.json needs beyond a plain spec. */
 export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
@@ -19,8 +20,8 @@ export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
   agentVolume: string;
   homeVolume: string;
   sharedVolume: string;
-  /** Home folder of the user the config runs as. */
-  home: string;
+  /** Home folder of the user the config runs as (not `home`: that is the DEVC_HOME id label). */
+  userHome: string;
   logFile: string;
   noCache?: boolean;
   onLog?: (log: CliLog) => void;
@@ -51,16 +52,18 @@ export async function createFromConfig(
   });
   const mounts = [
     // external: with Compose, the volumes are devc's, not scoped to the Compose project.
-    `type=volume,source=${spec.homeVolume},target=${spec.home},external=true`,
+    `type=volume,source=${spec.homeVolume},target=${spec.userHome},external=true`,
     `type=volume,source=${spec.sharedVolume},target=/shared,external=true`,
     `type=volume,source=${spec.agentVolume},target=/opt/devc,external=true`,
     `type=bind,source=${spec.configPath},target=${AGENT_CONFIG_DIR}`,
   ];
+  const overrideConfig = direct ? undefined : await isolatedConfig(spec);
   const result = direct
     ? await createDirect(spec, direct, labels, mounts)
     : await devcontainerUp({
         workspaceFolder: spec.sourcePath,
         config: spec.devcontainerConfig,
+        ...(overrideConfig ? { overrideConfig } : {}),
         labels,
         mounts,
         logFile: spec.logFile,
@@ -134,6 +137,30 @@ async function createDirect(
     remoteWorkspaceFolder: plan.workspaceFolder,
     merged: { containerEnv: plan.containerEnv, remoteEnv: plan.remoteEnv },
   };
+}
+
+/**
+ * The config with devc's network added to its runArgs, for the `docker run` the CLI does itself, so the
+ * container is apart from other workspaces from its first moment (its hooks included). Given as the
+ * CLI's --override-config, which keeps the original file as the config's path: relative paths (build
+ * context, Dockerfile) resolve as before. A Compose config keeps its project's network, and runArgs
+ * that choose a network keep it; neither gets the file.
+ */
+async function isolatedConfig(spec: DevcontainerSpec): Promise<string | undefined> {
+  const config = spec.configuration;
+  if ('dockerComposeFile' in config) return undefined;
+  const runArgs = config.runArgs ?? [];
+  // Not a list of strings: the CLI says what is wrong with it.
+  if (!Array.isArray(runArgs) || !runArgs.every((a) => typeof a === 'string')) return undefined;
+  if (choosesNetwork(runArgs)) return undefined;
+  const network = await ensureWorkspaceNetwork();
+  // Beside build.log, in devc's folder for the workspace (not the config folder the container sees).
+  const file = path.join(path.dirname(spec.logFile), 'devcontainer.override.json');
+  await writeFile(
+    file,
+    `${JSON.stringify({ ...config, runArgs: [...runArgs, `--network=${network}`] }, null, 2)}\n`,
+  );
+  return file;
 }
 
 /**

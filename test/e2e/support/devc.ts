@@ -49,13 +49,16 @@ export function devcProcess(
   });
 }
 
-/** The one-time login link `devc code --web --no-open` prints (it keeps running to serve it). */
+/**
+ * The one-time login link `devc code --web --no-open` prints (it keeps running to serve it), at the
+ * workspace's own host name (http://NAME.devc.localhost:PORT/devc-login/…): open it with `browserGet`.
+ */
 export function loginLink(child: ResultPromise): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const line = /^(http:\/\/127\.0\.0\.1:\d+\/\S+)\n/m.exec(out);
+      const line = /^(http:\/\/[a-z0-9-]+\.devc\.localhost:\d+\/devc-login\/\S+)\n/m.exec(out);
       if (line?.[1]) resolve(line[1]);
     });
     void child.then((r) => reject(new Error(`devc code ended before printing a link:\n${String(r.stderr)}`)));
