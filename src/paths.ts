@@ -11,6 +11,8 @@ export interface Paths {
   workspacesDir: string;
   locksDir: string;
   logsDir: string;
+  /** This DEVC_HOME's random id (0600), labelled on its workspaces: see workspace/home-id.ts. */
+  homeIdFile: string;
 }
 
 /** DEVC_HOME, else the platform's data directory. */
@@ -26,6 +28,7 @@ export function resolvePaths(env: NodeJS.ProcessEnv): Paths {
     workspacesDir: path.join(home, 'workspaces'),
     locksDir: path.join(home, 'locks'),
     logsDir: path.join(home, 'logs'),
+    homeIdFile: path.join(home, 'home-id'),
   };
 }
 

@@ -16,6 +16,11 @@ export interface ExecResult {
   stderr: string;
 }
 
+export interface ListOptions {
+  /** Told (one line each) of engine objects left out because their workspace label is no valid name. */
+  onIgnored?: (message: string) => void;
+}
+
 /** One interface for every engine (DESIGN.md): commands never branch on the backend. */
 export interface Backend {
   readonly kind: BackendKind;
@@ -23,7 +28,7 @@ export interface Backend {
   check(): Promise<void>;
   /** The workspace of that name, or null. */
   find(name: string): Promise<Workspace | null>;
-  list(): Promise<Workspace[]>;
+  list(options?: ListOptions): Promise<Workspace[]>;
   create(spec: WorkspaceSpec): Promise<Workspace>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;

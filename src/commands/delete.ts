@@ -18,7 +18,7 @@ export function registerDelete(program: Command, ctx: Context): void {
     .alias('rm')
     .description('delete a workspace: its container, volumes and clone')
     .addOption(workspaceOption())
-    .option('-f, --force', 'delete even with uncommitted or unpushed work')
+    .option('-f, --force', "delete even with uncommitted or unpushed work, or another devc home's workspace")
     .option('--all', 'every workspace this devc made (each is still checked for unsaved work)')
     .option(
       '--older-than <duration>',
@@ -41,7 +41,8 @@ export function registerDelete(program: Command, ctx: Context): void {
       }
       const { selectWorkspace } = await import('../services/select.js');
       const { deleteWorkspace } = await import('../services/delete.js');
-      const selected = await selectWorkspace(ctx, opts.workspace);
+      // One whose container is gone can be deleted too; deleteWorkspace checks whose it is.
+      const selected = await selectWorkspace(ctx, opts.workspace, { missing: true });
       await deleteWorkspace(ctx, selected, force);
       ctx.io.success(`Deleted workspace ${selected.workspace.name}`);
     });

@@ -13,17 +13,19 @@ export function registerList(program: Command, ctx: Context): void {
     .option('--json', 'print the list as JSON')
     .addHelpText('after', examples('devc list', 'devc ls --json | jq -r ".[].name"'))
     .action(async (opts: { json?: boolean }) => {
-      const { listWorkspaces } = await import('../services/list.js');
-      const workspaces = await listWorkspaces(ctx);
+      const { listForUser } = await import('../services/list.js');
+      const listed = await listForUser(ctx, (message) => ctx.io.warn(message));
       if (opts.json) {
-        ctx.io.json(workspaces.map(workspaceJson));
+        ctx.io.json(listed.map(({ workspace, mine }) => workspaceJson(workspace, mine)));
         return;
       }
-      if (workspaces.length === 0) {
+      if (listed.length === 0) {
         ctx.io.err('No workspaces yet. Create one with `devc up REPO`.');
         return;
       }
-      const rows = workspaces.map((w) => [
+      // Only on an engine shared with another DEVC_HOME (a second user, a CI job) does whose matter.
+      const shared = listed.some(({ mine }) => !mine);
+      const rows = listed.map(({ workspace: w, mine }) => [
         w.name,
         paintState(ctx, w.state),
         w.repository.url,
@@ -31,13 +33,22 @@ export function registerList(program: Command, ctx: Context): void {
         w.backend,
         idleColumn(w.idleTimeoutSeconds),
         age(w.createdAt),
+        ...(shared ? [ownerColumn(w, mine)] : []),
       ]);
-      ctx.io.out(table([['NAME', 'STATE', 'REPOSITORY', 'BRANCH', 'BACKEND', 'IDLE', 'CREATED'], ...rows]));
+      const titles = ['NAME', 'STATE', 'REPOSITORY', 'BRANCH', 'BACKEND', 'IDLE', 'CREATED'];
+      ctx.io.out(table([[...titles, ...(shared ? ['OWNER'] : [])], ...rows]));
+      for (const { workspace: w } of listed)
+        if (w.state === 'missing' && w.stateReason) ctx.io.err(`${w.name} is missing: ${w.stateReason}.`);
     });
 }
 
-/** The stable JSON shape of one workspace in `list --json`. */
-export function workspaceJson(w: Workspace): Record<string, unknown> {
+/** Whose a workspace is: "you", or its owner label and that another DEVC_HOME made it. */
+function ownerColumn(w: Workspace, mine: boolean): string {
+  return mine ? 'you' : `${w.owner ?? 'unknown'} (another devc home)`;
+}
+
+/** The stable JSON shape of one workspace in `list --json`; `mine`: this DEVC_HOME made it. */
+export function workspaceJson(w: Workspace, mine: boolean): Record<string, unknown> {
   return {
     name: w.name,
     backend: w.backend,
@@ -49,6 +60,8 @@ export function workspaceJson(w: Workspace): Record<string, unknown> {
     folder: w.folder,
     createdAt: w.createdAt,
     idleTimeoutSeconds: w.idleTimeoutSeconds ?? null,
+    owner: w.owner ?? null,
+    mine,
   };
 }
 

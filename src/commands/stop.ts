@@ -8,11 +8,15 @@ export function registerStop(program: Command, ctx: Context): void {
     .command('stop')
     .description('stop a workspace; its source, home and /shared stay for `devc start` or `devc up`')
     .addOption(workspaceOption())
+    .option('-f, --force', "stop another devc home's workspace")
     .addHelpText('after', examples('devc stop', 'devc stop -w shop'))
-    .action(async (opts: { workspace?: string }) => {
+    .action(async (opts: { workspace?: string; force?: boolean }) => {
       const { selectWorkspace } = await import('../services/select.js');
       const { stopWorkspace } = await import('../services/lifecycle.js');
-      const selected = await selectWorkspace(ctx, opts.workspace);
+      const selected = await selectWorkspace(ctx, opts.workspace, {
+        change: 'stop',
+        force: Boolean(opts.force),
+      });
       const stopped = await stopWorkspace(ctx, selected);
       const name = selected.workspace.name;
       if (stopped) ctx.io.success(`Stopped workspace ${name}`);

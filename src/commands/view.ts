@@ -16,14 +16,20 @@ export function registerView(program: Command, ctx: Context): void {
     .action(async (opts: { workspace?: string; json?: boolean }) => {
       const { selectWorkspace } = await import('../services/select.js');
       const { viewWorkspace } = await import('../services/view.js');
-      const view = await viewWorkspace(ctx, await selectWorkspace(ctx, opts.workspace));
-      if (opts.json) ctx.io.json(viewJson(view));
-      else ctx.io.out(renderView(view));
+      const { ownershipCheck } = await import('../services/ownership.js');
+      // Reading another DEVC_HOME's workspace is fine; the view says whose it is.
+      const selected = await selectWorkspace(ctx, opts.workspace, { missing: true });
+      const [view, mine] = await Promise.all([
+        viewWorkspace(ctx, selected),
+        ownershipCheck(ctx).then((check) => check(selected.workspace)),
+      ]);
+      if (opts.json) ctx.io.json(viewJson(view, mine));
+      else ctx.io.out(renderView(view, Date.now(), mine));
     });
 }
 
-/** The stable JSON shape of `view --json`. */
-export function viewJson(v: WorkspaceView): Record<string, unknown> {
+/** The stable JSON shape of `view --json`; `mine`: this DEVC_HOME made it. */
+export function viewJson(v: WorkspaceView, mine = true): Record<string, unknown> {
   const w = v.workspace;
   return {
     name: w.name,
@@ -44,11 +50,13 @@ export function viewJson(v: WorkspaceView): Record<string, unknown> {
     activeConnections: v.activeConnections ?? null,
     ports: v.ports,
     disk: { sourceBytes: v.sourceBytes ?? null, homeBytes: v.homeBytes ?? null },
+    owner: w.owner ?? null,
+    mine,
   };
 }
 
 /** The text form: a title line, then aligned fields. */
-export function renderView(v: WorkspaceView, now = Date.now()): string {
+export function renderView(v: WorkspaceView, now = Date.now(), mine = true): string {
   const w = v.workspace;
   const when = (iso: string | undefined): string => (iso ? age(iso, now) : '-');
   const rows: string[][] = [
@@ -62,6 +70,7 @@ export function renderView(v: WorkspaceView, now = Date.now()): string {
     ['idle stop', idleText(v)],
     ['ports', v.ports.length ? v.ports.map((p) => `${p.remote}→${p.local}`).join(', ') : 'none forwarded'],
     ['disk', `source ${bytes(v.sourceBytes)}, home ${bytes(v.homeBytes)}`],
+    ['owner', mine ? 'you' : `${w.owner ?? 'unknown'} (made by another devc home)`],
   ];
   return `${w.name}\n${table(rows.map(([k = '', val = '']) => [`  ${k}`, val]))}`;
 }

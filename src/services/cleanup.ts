@@ -1,9 +1,9 @@
-import { access } from 'node:fs/promises';
-import path from 'node:path';
 import type { Context } from '../context.js';
 import { describeError } from '../errors.js';
 import type { Workspace } from '../workspace/model.js';
 import { deleteWorkspace, UnsavedWorkError } from './delete.js';
+import { ownershipCheck } from './ownership.js';
+import { leftoversOf } from './leftovers.js';
 import type { Selected } from './select.js';
 
 export interface CleanupResult {
@@ -35,12 +35,13 @@ export async function deleteMany(
   options: { olderThanSeconds: number | undefined; force: boolean },
   onDeleted: (name: string) => void = () => undefined,
 ): Promise<CleanupResult> {
+  // Bulk deletion touches only workspaces this DEVC_HOME made: another's on the same engine (a second
+  // user, a CI job) are out of reach of --all. Those whose container is gone are deleted too.
+  const mine = await ownershipCheck(ctx);
   const all: Selected[] = [];
   for (const backend of await ctx.backends())
-    for (const workspace of await backend.list())
-      // Bulk deletion touches only workspaces this devc made (it has their folder): another DEVC_HOME's
-      // workspaces on the same engine (a second user, a test) are out of reach of --all.
-      if (await exists(path.join(ctx.paths.workspacesDir, workspace.name))) all.push({ workspace, backend });
+    for (const workspace of [...(await backend.list()), ...(await leftoversOf(ctx, backend))])
+      if (await mine(workspace)) all.push({ workspace, backend });
   const result: CleanupResult = { deleted: [], kept: [] };
   for (const selected of pickForCleanup(all, options.olderThanSeconds)) {
     const name = selected.workspace.name;
@@ -59,11 +60,4 @@ export async function deleteMany(
     }
   }
   return result;
-}
-
-function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }

@@ -49,6 +49,9 @@ export function dashboardActions(ctx: Context): DashboardActions & { close: () =
     async toggle(workspace) {
       const { startWorkspace, stopWorkspace } = await import('./lifecycle.js');
       if (workspace.state === 'running' || workspace.state === 'starting') {
+        // As `devc stop`: another DEVC_HOME's workspace is not the dashboard's to stop (it says whose).
+        const { checkOwnership } = await import('./ownership.js');
+        await checkOwnership(quiet, workspace, 'stop', false);
         await stopWorkspace(quiet, await select(workspace));
         return `Stopped workspace ${workspace.name}`;
       }

@@ -3,35 +3,84 @@ import type { Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { DevcError, UsageError } from '../errors.js';
 import type { Workspace } from '../workspace/model.js';
+import { checkWorkspaceName } from '../workspace/name.js';
+import { leftoversOf } from './leftovers.js';
+import { checkOwnership, ownershipCheck, type Change } from './ownership.js';
 
 export interface Selected {
   workspace: Workspace;
   backend: Backend;
 }
 
-/** The workspace a targeted command acts on: -w NAME, else the only one, else the one for this directory. */
-export async function selectWorkspace(ctx: Context, name: string | undefined): Promise<Selected> {
+export interface SelectOptions {
+  /** What the command changes: another DEVC_HOME's workspace is refused unless `force` (then a warning). */
+  change?: Change;
+  force?: boolean;
+  /** A workspace whose container is gone (state missing) may be chosen: delete and view act on it. */
+  missing?: boolean;
+}
+
+/**
+ * The workspace a targeted command acts on: -w NAME (any DEVC_HOME's), else the only one of this
+ * DEVC_HOME, else this DEVC_HOME's one for this directory.
+ */
+export async function selectWorkspace(
+  ctx: Context,
+  name: string | undefined,
+  options: SelectOptions = {},
+): Promise<Selected> {
+  const selected =
+    name !== undefined
+      ? await selectNamed(ctx, checkWorkspaceName(name), options.missing ?? false)
+      : await selectHere(ctx);
+  if (options.change) await checkOwnership(ctx, selected.workspace, options.change, options.force ?? false);
+  return selected;
+}
+
+async function selectNamed(ctx: Context, name: string, missing: boolean): Promise<Selected> {
   const backends = await ctx.backends();
-  if (name !== undefined) {
-    for (const backend of backends) {
-      const found = await backend.find(name);
-      if (found) return { workspace: found, backend };
-    }
-    throw new DevcError(`There is no workspace named ${name}.`, {
-      hint: 'Run `devc list` to see your workspaces.',
+  for (const backend of backends) {
+    const found = await backend.find(name);
+    if (found) return { workspace: found, backend };
+  }
+  for (const backend of backends) {
+    const left = (await leftoversOf(ctx, backend)).find((w) => w.name === name);
+    if (!left) continue;
+    if (missing) return { workspace: left, backend };
+    throw new DevcError(`Workspace ${name} is missing: its container is gone.`, {
+      hint: `\`devc up ${left.repository.url || 'REPO'} --name ${name}\` brings it back; \`devc delete -w ${name}\` removes what is left.`,
     });
   }
+  throw new DevcError(`There is no workspace named ${name}.`, {
+    hint: 'Run `devc list` to see your workspaces.',
+  });
+}
+
+async function selectHere(ctx: Context): Promise<Selected> {
+  const everyone: Selected[] = [];
+  for (const backend of await ctx.backends())
+    for (const workspace of await backend.list()) everyone.push({ workspace, backend });
+  // Without -w only this DEVC_HOME's count: another's is never picked by accident.
+  const mine = await ownershipCheck(ctx);
   const all: Selected[] = [];
-  for (const backend of backends)
-    for (const workspace of await backend.list()) all.push({ workspace, backend });
+  for (const selected of everyone) if (await mine(selected.workspace)) all.push(selected);
   if (all.length === 1 && all[0]) return all[0];
   if (all.length === 0)
-    throw new DevcError('You have no workspaces.', { hint: 'Create one with `devc up REPO`.' });
+    throw new DevcError('You have no workspaces.', {
+      hint:
+        everyone.length > 0
+          ? `Create one with \`devc up REPO\`. Other devc homes' workspaces (\`devc list\` shows them) need -w NAME.`
+          : 'Create one with `devc up REPO`.',
+    });
   const here = all.filter(({ workspace }) => workspace.sourcePath && isInside(ctx.cwd, workspace.sourcePath));
   if (here.length === 1 && here[0]) return here[0];
   throw new UsageError(`You have ${all.length} workspaces; say which one with -w NAME.`, {
-    hint: `Workspaces: ${all.map(({ workspace }) => workspace.name).join(', ')}`,
+    hint: `Workspaces: ${names(all)}`,
   });
+}
+
+function names(all: Selected[]): string {
+  return all.map(({ workspace }) => workspace.name).join(', ');
 }
 
 function isInside(dir: string, parent: string): boolean {

@@ -3,7 +3,7 @@ import { Label, type WorkspaceSpec } from './model.js';
 
 /** The labels every engine object of a new workspace carries (DESIGN.md: the engine is the database). */
 export function workspaceLabels(
-  spec: Pick<WorkspaceSpec, 'name' | 'repository' | 'owner' | 'sourcePath' | 'folder'>,
+  spec: Pick<WorkspaceSpec, 'name' | 'repository' | 'owner' | 'home' | 'sourcePath' | 'folder'>,
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
@@ -11,6 +11,7 @@ export function workspaceLabels(
     [Label.repository]: spec.repository.url,
     [Label.branch]: spec.repository.branch ?? '',
     [Label.owner]: spec.owner,
+    [Label.home]: spec.home,
     [Label.version]: devcVersion(),
     [Label.source]: spec.sourcePath,
     [Label.folder]: spec.folder,

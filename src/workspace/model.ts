@@ -15,6 +15,8 @@ export const Label = {
   createdAt: 'dev.devc.created-at',
   /** The devcontainer.json it was made from, relative to the source (none for dev8 images). */
   config: 'dev.devc.config',
+  /** The id of the DEVC_HOME that made it (workspace/home-id.ts): its changes and deletion are that devc's. */
+  home: 'dev.devc.home',
 } as const;
 
 /** A workspace as the engine reports it. */
@@ -35,6 +37,8 @@ export interface Workspace {
   sourcePath: string | undefined;
   /** Who made it (dev.devc.owner). */
   owner?: string | undefined;
+  /** The id of the DEVC_HOME that made it (dev.devc.home); undefined for workspaces of older devc. */
+  home?: string | undefined;
   /** The devcontainer.json it was made from, when it was. */
   devcontainerConfig?: string | undefined;
   createdAt: string;
@@ -53,6 +57,8 @@ export interface WorkspaceSpec {
   variant: string | undefined;
   repository: { url: string; branch: string | undefined };
   owner: string;
+  /** This DEVC_HOME's id (dev.devc.home). */
+  home: string;
   sourcePath: string;
   folder: string;
   /** Host folder mounted read-only at /etc/devc: authorized key, secrets. */

@@ -2,6 +2,7 @@ import type {
   Backend,
   ExecOptions,
   ExecResult,
+  ListOptions,
   LogOptions,
   WorkspaceDetails,
   WorkspaceEvent,
@@ -14,8 +15,17 @@ import { containerIdsWithLabel, inspectContainers, volumeExists } from './api.js
 import { docker, dockerInteractive, engineUnreachable } from './engine.js';
 import { dockerDetails, dockerExecStream, dockerLogs, giveVolumeToUser } from './lifecycle.js';
 import { dockerEvents, dockerUsage } from './watch.js';
+import { ensureWorkspaceNetwork } from './network.js';
 import { INJECTED_LABEL, startInjectedAgent } from './agent.js';
-import { agentConfigDir, containerAddress, toWorkspace, type InspectedContainer } from './inspect.js';
+import {
+  agentConfigDir,
+  containerAddress,
+  toWorkspace,
+  toWorkspaces,
+  type InspectedContainer,
+} from './inspect.js';
+import { isWorkspaceName } from '../../workspace/name.js';
+import { dockerLeftovers } from './leftovers.js';
 import type { DevcontainerSpec } from './devcontainer.js';
 
 /** Names of the engine objects a workspace owns. */
@@ -34,28 +44,32 @@ export class DockerBackend implements Backend {
   }
 
   async find(name: string): Promise<Workspace | null> {
+    if (!isWorkspaceName(name)) return null;
     const inspected = await this.inspect([containerName(name)]);
     const found = inspected.find((c) => c.Config.Labels?.[Label.workspace] === name);
     return found ? toWorkspace(found) : null;
   }
 
-  async list(): Promise<Workspace[]> {
+  async list(options: ListOptions = {}): Promise<Workspace[]> {
     const list =
       (await containerIdsWithLabel(Label.workspace)) ??
       (await docker(['ps', '-a', '-q', '--no-trunc', '--filter', `label=${Label.workspace}`])).stdout
         .split('\n')
         .filter(Boolean);
     if (list.length === 0) return [];
-    return (await this.inspect(list)).map(toWorkspace).sort((a, b) => a.name.localeCompare(b.name));
+    return toWorkspaces(await this.inspect(list), options.onIgnored);
+  }
+
+  /** Workspaces whose container is gone while their volumes stay (state missing). */
+  async leftovers(options: ListOptions = {}): Promise<Workspace[]> {
+    return dockerLeftovers(options.onIgnored);
   }
 
   async create(spec: WorkspaceSpec): Promise<Workspace> {
     const labels = workspaceLabels(spec, { [Label.variant]: spec.variant ?? '' });
     const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    await this.ensureVolume(homeVolume(spec.name), {
-      [Label.workspace]: spec.name,
-      [Label.owner]: spec.owner,
-    });
+    // All of the workspace's labels: a home volume that outlives its container still says whose it is.
+    await this.ensureVolume(homeVolume(spec.name), labels);
     const shared = sharedVolume(spec.owner);
     if (await this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' }))
       await giveVolumeToUser(shared, spec.image);
@@ -66,6 +80,9 @@ export class DockerBackend implements Backend {
       containerName(spec.name),
       '--hostname',
       spec.name,
+      // devc's network: workspaces can't reach each other's ports (network.ts).
+      '--network',
+      await ensureWorkspaceNetwork(),
       ...labelArgs,
       '--publish',
       '127.0.0.1::2222',
@@ -94,7 +111,21 @@ export class DockerBackend implements Backend {
   }
 
   async start(name: string): Promise<void> {
-    await docker(['start', containerName(name)]);
+    const started = await docker(['start', containerName(name)], { allowFailure: true });
+    if (started.exitCode !== 0) {
+      // A `devc delete` running at the same moment: the container is going, which is no engine fault.
+      if (
+        /marked for removal|No such container|removal of container .* is already in progress/i.test(
+          started.stderr,
+        )
+      )
+        throw new DevcError(`Workspace ${name} disappeared while starting.`, {
+          hint: 'Another devc deleted it; run `devc up` again to make it anew.',
+        });
+      throw new DevcError(`docker start failed: ${started.stderr.trim().split('\n').at(-1) ?? ''}`, {
+        details: started.stderr.trim(),
+      });
+    }
     const [container] = await this.inspect([containerName(name)]);
     // A repository's own image runs its own PID 1: devc's agent is started beside it on every start.
     if (container?.Config.Labels?.[INJECTED_LABEL] === 'injected') {
@@ -122,7 +153,7 @@ export class DockerBackend implements Backend {
     const { createFromConfig, directPlan } = await import('./devcontainer.js');
     // Independent engine questions at once: each docker call costs tens of milliseconds.
     const [, , decision, agentVolume] = await Promise.all([
-      this.ensureVolume(homeVolume(spec.name), { [Label.workspace]: spec.name, [Label.owner]: spec.owner }),
+      this.ensureVolume(homeVolume(spec.name), workspaceLabels(spec)),
       this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' }),
       directPlan(spec),
       spec.agentVolume,

@@ -1,10 +1,13 @@
 import { Label, type Workspace, type WorkspaceState } from '../../workspace/model.js';
+import { isWorkspaceName } from '../../workspace/name.js';
 import { AGENT_CONFIG_DIR, readAgentEnv } from './agent.js';
 import { engineTime, idleTimeoutOf } from './lifecycle.js';
 
 /** What devc reads of `docker container inspect`. */
 export interface InspectedContainer {
   Id: string;
+  /** `/devc-NAME`. */
+  Name?: string;
   Created: string;
   Config: { Image: string; Labels: Record<string, string> | null; Env?: string[] | null };
   State: {
@@ -20,6 +23,26 @@ export interface InspectedContainer {
     Networks?: Record<string, { IPAddress: string }> | null;
   };
   Mounts?: { Source: string; Destination: string }[] | null;
+}
+
+/**
+ * The workspaces these containers are, by name. One whose workspace label is no valid name (anyone
+ * can label a container `dev.devc.workspace=..`) is left out and reported: its name would reach paths
+ * and commands.
+ */
+export function toWorkspaces(
+  containers: InspectedContainer[],
+  onIgnored: (message: string) => void = () => undefined,
+): Workspace[] {
+  const valid = containers.filter((c) => {
+    const name = c.Config.Labels?.[Label.workspace] ?? '';
+    if (isWorkspaceName(name)) return true;
+    onIgnored(
+      `Ignored container ${c.Name?.replace(/^\//, '') || c.Id.slice(0, 12)}: its ${Label.workspace} label ${JSON.stringify(name)} is not a valid workspace name.`,
+    );
+    return false;
+  });
+  return valid.map(toWorkspace).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** A workspace as the engine describes its container (labels, state, mounts). */
@@ -46,6 +69,7 @@ export function toWorkspace(c: InspectedContainer): Workspace {
     ]),
     devcontainerConfig: labels[Label.config] || undefined,
     owner: labels[Label.owner] || undefined,
+    home: labels[Label.home] || undefined,
     startedAt: engineTime(c.State.StartedAt),
     stoppedAt: c.State.Running ? undefined : engineTime(c.State.FinishedAt),
   };

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { Backend, ExecOptions, ExecResult, LogOptions } from '../backend.js';
+import type { Backend, ExecOptions, ExecResult, ListOptions, LogOptions } from '../backend.js';
 import { DevcError } from '../../errors.js';
 import type { UnsavedWork } from '../../git/safety.js';
 import type { Workspace, WorkspaceSpec, WorkspaceState } from '../../workspace/model.js';
@@ -76,8 +76,8 @@ export class KubernetesBackend implements Backend {
     return state === 'running' || (state === 'starting' && this.reached.has(name));
   }
 
-  async list(): Promise<Workspace[]> {
-    const all = await listWorkspaces(this.env, await this.target());
+  async list(options: ListOptions = {}): Promise<Workspace[]> {
+    const all = await listWorkspaces(this.env, await this.target(), options.onIgnored);
     for (const w of all) this.namespaces.set(w.name, w.id.split('/')[0] ?? '');
     return all;
   }

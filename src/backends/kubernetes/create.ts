@@ -67,6 +67,7 @@ export async function createObjects(
   const labels = {
     [Label.workspace]: spec.name,
     [Label.owner]: target.owner,
+    [Label.home]: spec.home,
     [Label.version]: devcVersion(),
     ...(spec.variant ? { [Label.variant]: spec.variant } : {}),
   };

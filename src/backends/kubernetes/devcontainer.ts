@@ -66,6 +66,7 @@ export async function fromDevcontainer(
       name: base.name,
       repository: base.repository,
       owner: base.owner,
+      home: base.home,
       sourcePath,
       configPath: base.configPath,
       env: base.env,

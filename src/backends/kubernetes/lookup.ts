@@ -1,4 +1,5 @@
 import { Label, type Workspace } from '../../workspace/model.js';
+import { isWorkspaceName } from '../../workspace/name.js';
 import type { KubeTarget } from './client.js';
 import { call, callOrNull } from './errors.js';
 import { searchNamespaces } from './namespaces.js';
@@ -11,6 +12,7 @@ export async function findWorkspace(
   target: KubeTarget,
   name: string,
 ): Promise<{ workspace: Workspace; namespace: string } | null> {
+  if (!isWorkspaceName(name)) return null;
   for (const namespace of await searchNamespaces(env, target)) {
     const object = objectName(name);
     // Both at once: one round trip; a pod without its PVC is no workspace of devc's.
@@ -26,8 +28,15 @@ export async function findWorkspace(
   return null;
 }
 
-/** Every workspace in the namespaces devc searches, by name. */
-export async function listWorkspaces(env: NodeJS.ProcessEnv, target: KubeTarget): Promise<Workspace[]> {
+/**
+ * Every workspace in the namespaces devc searches, by name. A claim whose workspace label is no valid
+ * name is left out and reported: its name would reach paths and commands.
+ */
+export async function listWorkspaces(
+  env: NodeJS.ProcessEnv,
+  target: KubeTarget,
+  onIgnored: (message: string) => void = () => undefined,
+): Promise<Workspace[]> {
   const all: Workspace[] = [];
   for (const namespace of await searchNamespaces(env, target)) {
     const labelSelector = Label.workspace;
@@ -38,8 +47,13 @@ export async function listWorkspaces(env: NodeJS.ProcessEnv, target: KubeTarget)
       call('list', 'pods', namespace, () => target.core.listNamespacedPod({ namespace, labelSelector })),
     ]);
     for (const pvc of pvcs.items) {
-      const name = pvc.metadata?.labels?.[Label.workspace];
-      if (!name) continue;
+      const name = pvc.metadata?.labels?.[Label.workspace] ?? '';
+      if (!isWorkspaceName(name)) {
+        onIgnored(
+          `Ignored persistent volume claim ${pvc.metadata?.name ?? '?'} in namespace ${namespace}: its ${Label.workspace} label ${JSON.stringify(name)} is not a valid workspace name.`,
+        );
+        continue;
+      }
       const pod = pods.items.find((p) => p.metadata?.labels?.[Label.workspace] === name) ?? null;
       all.push(toWorkspace(pvc, pod, namespace));
     }

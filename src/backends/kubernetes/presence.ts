@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../../errors.js';
-import type { Backend } from '../backend.js';
+import type { Backend, ListOptions } from '../backend.js';
 
 /** Whether a kubeconfig is there to use (KUBECONFIG or ~/.kube/config), without loading the client. */
 export function kubeconfigPresent(env: NodeJS.ProcessEnv): boolean {
@@ -26,7 +26,7 @@ export function tolerant(backend: Backend, warn: (message: string) => void): Bac
       return fallback;
     };
   return Object.assign(Object.create(backend) as Backend, {
-    list: () => backend.list().catch(quiet([])),
+    list: (options?: ListOptions) => backend.list(options).catch(quiet([])),
     find: (name: string) => backend.find(name).catch(quiet(null)),
   });
 }

@@ -31,6 +31,7 @@ export function toWorkspace(
     // Only a local working tree lives on this machine; a remote repository lives in the PVC.
     sourcePath: notes[Label.source] || undefined,
     owner: labels[Label.owner] || undefined,
+    home: labels[Label.home] || undefined,
     devcontainerConfig: notes[Label.config] || undefined,
     createdAt: notes[Label.createdAt] ?? String(pvc.metadata?.creationTimestamp ?? ''),
     id: `${namespace}/${pvc.metadata?.name ?? ''}`,
