@@ -18,6 +18,14 @@ export interface Context {
   backends(): Promise<Backend[]>;
   /** Aborted when the user presses Ctrl-C. */
   signal: AbortSignal;
+  /** Asks the user; answers no when there is no terminal to ask at. */
+  prompter: Prompter;
+}
+
+/** Questions to the user at the terminal. */
+export interface Prompter {
+  /** A yes/no question (ending in ":"); false when no terminal can answer. */
+  confirm(question: string): Promise<boolean>;
 }
 
 export interface ContextOptions {
@@ -25,12 +33,14 @@ export interface ContextOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   signal?: AbortSignal;
+  prompter?: Prompter;
   backendFactory?: (kind: BackendKind, env: NodeJS.ProcessEnv) => Promise<Backend>;
 }
 
 export function createContext(options: ContextOptions): Context {
   const env = options.env ?? process.env;
   const factory = options.backendFactory ?? createBackend;
+  const signal = options.signal ?? new AbortController().signal;
   const made = new Map<BackendKind, Promise<Backend>>();
   const backend = (kind?: BackendKind): Promise<Backend> => {
     const chosen = kind ?? defaultBackendKind(env);
@@ -49,7 +59,19 @@ export function createContext(options: ContextOptions): Context {
     version: devcVersion(),
     backend,
     backends: () => allBackends(env, options.io, backend),
-    signal: options.signal ?? new AbortController().signal,
+    signal,
+    prompter: options.prompter ?? terminalPrompter(options.io, signal),
+  };
+}
+
+/** Prompts on the IO's terminal; readline loads on the first question. */
+function terminalPrompter(io: IO, signal: AbortSignal): Prompter {
+  return {
+    confirm: async (question) => {
+      if (!io.interactive) return false;
+      const { confirm } = await import('./ui/confirm.js');
+      return confirm(io, question, signal);
+    },
   };
 }
 

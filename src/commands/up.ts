@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { parseBackendKind } from '../backends/factory.js';
-import { parseDuration } from '../workspace/duration.js';
+import { parseIdleTimeout } from '../workspace/duration.js';
 import { parseVariant, VARIANTS } from '../workspace/variants.js';
 import type { Ide } from './code.js';
 import type { ForwarderState } from '../ports/files.js';
@@ -52,6 +52,10 @@ export function registerUp(program: Command, ctx: Context): void {
         .choices(['code-server', 'vscode', 'none'])
         .env('DEVC_IDE'),
     )
+    .option(
+      '--trust',
+      "run what the repository's devcontainer.json asks of this machine (initializeCommand, host mounts, runArgs) without asking; also DEVC_TRUST=1",
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -76,6 +80,7 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
           idleTimeout?: string;
           devcontainerPath?: string;
           ide?: string;
+          trust?: boolean;
           json?: boolean;
         },
       ) => {
@@ -83,6 +88,7 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
         if (opts.context !== undefined) ctx.env.DEVC_KUBE_CONTEXT = opts.context;
         if (opts.namespace !== undefined) ctx.env.DEVC_NAMESPACE = opts.namespace;
         const { up } = await import('../services/up.js');
+        const { trustFromEnv } = await import('../services/trust.js');
         const { createProgress } = await import('../ui/progress.js');
         const { forwarderAfterStart, spawnForwarder } = await import('../services/forwarder.js');
         const warn = (error: unknown): null => {
@@ -106,8 +112,9 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
             ...(opts.backend !== undefined ? { backend: parseBackendKind(opts.backend) } : {}),
             ...(opts.devcontainerPath !== undefined ? { devcontainerPath: opts.devcontainerPath } : {}),
             ...(opts.idleTimeout !== undefined
-              ? { idleTimeoutSeconds: parseDuration(opts.idleTimeout) }
+              ? { idleTimeoutSeconds: parseIdleTimeout(opts.idleTimeout) }
               : {}),
+            trust: Boolean(opts.trust) || trustFromEnv(ctx.env),
             onRunning: (w) => void spawn(w),
           },
           createProgress(ctx.io),

@@ -8,9 +8,17 @@ import { headOf } from '../git/trusted.js';
 import type { Progress } from '../ui/progress.js';
 import type { Workspace } from '../workspace/model.js';
 import { parseVariant } from '../workspace/variants.js';
+import { chooseConfig } from '../devcontainer/find.js';
+import { readConfiguration } from '../devcontainer/up.js';
 import { createWorkspace } from './create.js';
+import { confirmHostAccess, type TrustPolicy } from './trust.js';
 import { waitUntilReady } from './ready.js';
 import type { Selected } from './select.js';
+
+export interface RebuildOptions {
+  /** Yes, in advance, to what the devcontainer.json asks of this machine (--trust, DEVC_TRUST). */
+  trust?: boolean;
+}
 
 /**
  * Recreates a workspace's container from its current config, keeping its source, home and other
@@ -21,11 +29,16 @@ export async function rebuild(
   selected: Selected,
   full: boolean,
   progress: Progress,
+  options: RebuildOptions = {},
 ): Promise<Workspace> {
   const { workspace: old, backend } = selected;
   const source = clonesRemotely(backend)
     ? await sourceInWorkspace(ctx, selected, progress)
     : await sourceOnHost(old);
+  // The config may have been edited inside the workspace: it must read, and what it asks of this
+  // machine must have a yes, while the old container is still there to keep.
+  const trust = { given: options.trust ?? false, own: false };
+  const config = await checkConfig(ctx, selected, source, trust);
   await progress.phase(
     `Removing the old container of ${old.name}`,
     'Removed the old container (files kept)',
@@ -41,11 +54,14 @@ export async function rebuild(
         repoName: repoNameOf(old),
         repository: { url: old.repository.url, branch: source.branch || old.repository.branch },
         owner: old.owner ?? 'unknown',
+        home: old.home,
         variant: old.variant ? parseVariant(old.variant) : undefined,
-        devcontainerPath: old.devcontainerConfig,
+        devcontainerPath: config ?? old.devcontainerConfig,
         token: ctx.env.GITHUB_TOKEN || ctx.env.GH_TOKEN || undefined,
         env: { DEVC_IDLE_TIMEOUT: String(old.idleTimeoutSeconds ?? 0) },
         noCache: full,
+        // Asked again after the removal: a tree changed in between (a link swapped) does not slip through.
+        trust,
       },
       progress,
     );
@@ -59,6 +75,45 @@ export async function rebuild(
     });
   }
   return (await backend.find(old.name)) ?? old;
+}
+
+/** The config the rebuild will use, read and agreed to; undefined for a workspace without one. */
+async function checkConfig(
+  ctx: Context,
+  selected: Selected,
+  source: RebuildSource,
+  trust: TrustPolicy,
+): Promise<string | undefined> {
+  const { workspace: old, backend } = selected;
+  const config = await chooseConfig(
+    source.path,
+    old.devcontainerConfig,
+    ctx.io.interactive ? (c) => pickConfig(ctx, c) : undefined,
+  );
+  if (!config) return undefined;
+  let configuration: Record<string, unknown>;
+  try {
+    ({ configuration } = await readConfiguration(source.path, config));
+  } catch (error) {
+    if (!(error instanceof DevcError)) throw error;
+    throw new DevcError(error.message, {
+      hint: `Workspace ${old.name} is unchanged. Fix the file in it, then run \`devc rebuild -w ${old.name}\` again.`,
+      ...(error.details ? { details: error.details } : {}),
+    });
+  }
+  await confirmHostAccess(ctx, backend, {
+    repository: old.repository.url,
+    sourcePath: source.path,
+    configFile: config,
+    configuration,
+    policy: trust,
+  });
+  return config;
+}
+
+async function pickConfig(ctx: Context, configs: string[]): Promise<string> {
+  const { pick } = await import('../ui/pick.js');
+  return pick(ctx.io, 'Which devcontainer.json:', configs);
 }
 
 /** Where the config is read from, and the branch checked out there. */
@@ -116,7 +171,9 @@ async function copyConfigOut(backend: Backend, old: Workspace, dest: string): Pr
   if (!hasStreamExec(backend)) throw new DevcError(`Can't read the config of ${old.name} from its engine.`);
   await rm(dest, { recursive: true, force: true });
   await mkdir(dest, { recursive: true });
-  const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const tar = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-f', '-', '-C', dest], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let tarErrors = '';
   tar.stderr.on('data', (chunk: Buffer) => (tarErrors += chunk.toString()));
   const unpacked = new Promise<number>((resolve) => tar.on('close', (code) => resolve(code ?? 1)));
@@ -130,6 +187,8 @@ async function copyConfigOut(backend: Backend, old: Workspace, dest: string): Pr
     });
 }
 
+/** The folder's last part, from a label: never a path step that leaves the workspace's own folder. */
 function repoNameOf(old: Workspace): string {
-  return old.folder.split('/').filter(Boolean).at(-1) ?? old.name;
+  const last = old.folder.split('/').filter(Boolean).at(-1);
+  return last && last !== '.' && last !== '..' ? last : old.name;
 }

@@ -114,7 +114,7 @@ const ssh = (name: string, script: string) => devc(['ssh', '-w', name, '--', 'sh
 
 describe('devcontainer.json through @devcontainers/cli', () => {
   it('Dockerfile + build args/target + local Feature + every lifecycle hook', async () => {
-    const run = await devc(['up', `github/acme/${prefix}-dockerfile`, '--json'], env);
+    const run = await devc(['up', `github/acme/${prefix}-dockerfile`, '--json', '--trust'], env);
     expect(run.exitCode, run.stderr).toBe(0);
     const ws = json<{ name: string; state: string }>(run);
     expect(ws.state).toBe('running');
@@ -151,7 +151,7 @@ describe('devcontainer.json through @devcontainers/cli', () => {
   });
 
   it('Compose: the workspace reaches a second service by name', async () => {
-    const run = await devc(['up', `github/acme/${prefix}-compose`, '--json'], env);
+    const run = await devc(['up', `github/acme/${prefix}-compose`, '--json', '--trust'], env);
     expect(run.exitCode, run.stderr).toBe(0);
     const { name } = json<{ name: string }>(run);
     const reply = await devc(
