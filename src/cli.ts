@@ -16,9 +16,16 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const env = options.env ?? process.env;
   const io = options.io ?? systemIO(env);
   const abort = new AbortController();
+  let interrupts = 0;
+  // The first Ctrl-C cancels, and what was half-made is removed on the way out. A second one (an
+  // impatient user; `timeout` sends two) must not cut that short: it left containers, volumes and
+  // locks behind. A third is the way out of a cleanup that hangs.
   const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(ExitCode.cancelled);
-    abort.abort();
+    interrupts += 1;
+    if (interrupts === 1) abort.abort();
+    else if (interrupts === 2)
+      io.warn('Cancelling: removing what was made. Ctrl-C again quits now and leaves it.');
+    else process.exit(ExitCode.cancelled);
   };
   process.on('SIGINT', onSigint);
   const ctx = createContext({ io, env, ...(options.cwd ? { cwd: options.cwd } : {}), signal: abort.signal });

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CancelledError } from '../errors.js';
+import { run } from '../process.js';
 
 /** One log record of `--log-format json` (src/spec-utils/log.ts in @devcontainers/cli). */
 export interface CliLog {
@@ -34,6 +35,10 @@ export async function runDevcontainer(
   if (options.logFile) await mkdir(path.dirname(options.logFile), { recursive: true });
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   const tail: string[] = [];
+  // What it printed outside its JSON log: an exception, or a usage text ending in the reason.
+  const stray: string[] = [];
+  // Containers the classic builder ran steps in (`---> Running in ID`), to remove after a failed build.
+  const buildContainers = new Set<string>();
   // Loaded when needed: execa takes ~100 ms to import, which every `up` would pay.
   const { execa } = await import('execa');
   const child = execa(process.execPath, [devcontainerBin(), ...args, '--log-format', 'json'], {
@@ -56,29 +61,42 @@ export async function runDevcontainer(
       record = JSON.parse(line) as CliLog;
     } catch {
       record = { type: 'raw', text: line };
+      if (stray.push(line) > 40) stray.shift();
     }
     const text = textOf(record);
     if (text) {
       log?.write(text.endsWith('\n') ? text : `${text}\n`);
       for (const l of text.split('\n')) if (l.trim()) tail.push(l);
       if (tail.length > 40) tail.splice(0, tail.length - 40);
+      for (const [, id] of text.matchAll(/^\s*---> Running in ([0-9a-f]{12,64})\s*$/gm))
+        if (id) buildContainers.add(id);
     }
     options.onLog?.(record);
   };
   const result = await child;
   handleLine(buffered);
+  // The classic builder removes a step's container when the step succeeds, never when it fails or is
+  // cut short: that one stays on the engine, unlabelled, for nobody to remove. Only those this run's
+  // log named go.
+  if ((result.isCanceled || result.exitCode !== 0) && buildContainers.size > 0)
+    await run('docker', ['rm', '--force', ...buildContainers]);
   await new Promise<void>((resolve) => (log ? log.end(resolve) : resolve()));
   if (result.isCanceled) throw new CancelledError();
   const json = lastJson(String(result.stdout));
   if (!json) {
-    // Some failures (a config it can't parse or find) end with an exception and no JSON result.
-    const error = [...tail].reverse().find((l) => /^\s*Error:/.test(l));
+    // Some failures (a config it can't parse or find, arguments it rejects) end with an exception or a
+    // usage text and no JSON result: the CLI's own last word is the cause. `noResult` tells callers
+    // not to guess a step from the log, whose last lines are then its help.
+    const cause = (l: string): boolean => l.trim() !== '' && !/^\s+at /.test(l) && !/^\s+--[a-z]/.test(l);
+    const error = [...tail].reverse().find((l) => /^\s*Error:/.test(l)) ?? stray.filter(cause).at(-1);
+    const log = tail.filter(cause);
     return {
       result: {
         outcome: 'error',
-        message: error ? error.replace(/^\s*Error:\s*/, '') : 'the Dev Containers CLI printed no result',
+        message: error ? error.trim().replace(/^Error:\s*/, '') : 'the Dev Containers CLI printed no result',
+        noResult: true,
       },
-      tail,
+      tail: log,
     };
   }
   return { result: json, tail };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { JsoncError, parseJsonc } from './jsonc.js';
 import { DevcError } from '../errors.js';
 import { runDevcontainer, type CliLog } from './cli.js';
+import { failureCause } from './failure.js';
 import { uidUpdateNeeded } from './direct.js';
 
 export interface ReadConfigResult {
@@ -48,6 +49,8 @@ export interface UpOptions {
   config: string;
   labels: Record<string, string>;
   mounts: string[];
+  /** The config as the CLI should read it (devc's additions), resolved against `config`'s folder. */
+  overrideConfig?: string;
   remoteEnv?: Record<string, string>;
   removeExisting?: boolean;
   noCache?: boolean;
@@ -71,7 +74,12 @@ export async function devcontainerUp(options: UpOptions): Promise<UpResult> {
     options.workspaceFolder,
     '--config',
     path.resolve(options.workspaceFolder, options.config),
-    ...Object.entries(options.labels).flatMap(([k, v]) => ['--id-label', `${k}=${v}`]),
+    ...(options.overrideConfig ? ['--override-config', options.overrideConfig] : []),
+    // The CLI rejects `name=` with no value (a tree on no branch has an empty branch label): a label
+    // left out reads back as no value all the same.
+    ...Object.entries(options.labels)
+      .filter(([, v]) => v !== '')
+      .flatMap(([k, v]) => ['--id-label', `${k}=${v}`]),
     ...options.mounts.flatMap((m) => ['--mount', m]),
     ...Object.entries(options.remoteEnv ?? {}).flatMap(([k, v]) => ['--remote-env', `${k}=${v}`]),
     // No shell-environment probe: it sources rc files and can take seconds (performance.md §2.3).
@@ -162,27 +170,15 @@ function cliError(
   logFile?: string,
 ): DevcError {
   const message = str(result.message, 'unknown error');
-  const step = failedStep(`${message} ${str(result.description, '')}`, tail, fallback);
+  // With no result, the log's last lines say nothing about a step (they may be the CLI's usage text).
+  const step = failedStep(`${message} ${str(result.description, '')}`, result.noResult ? [] : tail, fallback);
   const log = tail.filter((l) => !/^\s+at /.test(l) && !/^\s*Error: Command failed:/.test(l));
-  const host =
-    /(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT)\s+([\w.-]+)|lookup ([\w.-]+)[^:]*: no such host/.exec(
-      `${message}\n${tail.join('\n')}`,
-    );
-  const unreachable = host ? (host[1] ?? host[2]) : undefined;
-  const cause = unreachable ? `can't reach ${unreachable}` : firstLine(message);
+  const { cause, advice } = failureCause(message, result.noResult ? [] : tail);
+  const where = logFile ? `The whole log is in ${logFile}.` : undefined;
   return new DevcError(`The dev container failed at the ${step} step: ${cause}`, {
-    hint: unreachable
-      ? `Check the network, or use an image or Feature that does not need ${unreachable}.${logFile ? ` Log: ${logFile}` : ''}`
-      : logFile
-        ? `The whole log is in ${logFile}.`
-        : 'Fix the devcontainer.json and run `devc up` again.',
+    hint: [advice, where].filter(Boolean).join(' ') || 'Fix the devcontainer.json and run `devc up` again.',
     details: log.slice(-15).join('\n'),
   });
-}
-
-function firstLine(text: string): string {
-  const line = text.split('\n')[0]?.trim() ?? text;
-  return line.length > 140 ? `${line.slice(0, 139)}…` : line;
 }
 
 /** A string field of the CLI's JSON, or the fallback. */

@@ -64,11 +64,36 @@ export function attributesFor(config: PortsConfig, port: number, other = false):
 }
 
 /** A forwardPorts entry as a port of the workspace itself, or null (another host, e.g. a compose "db:5432"). */
-export function forwardPortNumber(entry: number | string): number | null {
+export function forwardPortNumber(entry: unknown): number | null {
   if (typeof entry === 'number') return validPort(entry) ? entry : null;
+  if (typeof entry !== 'string') return null;
   const match = /^(?:(localhost|127\.0\.0\.1):)?(\d+)$/.exec(entry.trim());
   const port = match ? Number(match[2]) : NaN;
   return validPort(port) ? port : null;
+}
+
+/**
+ * One warning per forwardPorts entry that is neither a port nor `HOST:PORT` (devcontainer.json
+ * reference), so a typo is named instead of silently not forwarded.
+ */
+export function forwardPortsProblems(forwardPorts: unknown): string[] {
+  if (forwardPorts === undefined) return [];
+  if (!Array.isArray(forwardPorts))
+    return [`forwardPorts is not a list (${shown(forwardPorts)}); devc forwards none of it.`];
+  return forwardPorts
+    .filter((entry) => {
+      if (typeof entry === 'number') return !validPort(entry);
+      const port = typeof entry === 'string' ? /^[\w.-]+:(\d{1,5})$|^(\d{1,5})$/.exec(entry.trim()) : null;
+      return !port || !validPort(Number(port[1] ?? port[2]));
+    })
+    .map(
+      (entry) => `forwardPorts entry ${shown(entry)} is not a port (1-65535) or HOST:PORT; devc skips it.`,
+    );
+}
+
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 export function validPort(port: number): boolean {
@@ -94,7 +119,8 @@ export function desiredForwards(
       protocol: attrs.protocol ?? 'http',
     };
   };
-  for (const entry of config.forwardPorts ?? []) {
+  // ports.json holds the config's value as written, which may not even be a list.
+  for (const entry of Array.isArray(config.forwardPorts) ? config.forwardPorts : []) {
     const port = forwardPortNumber(entry);
     if (port !== null && !stopped.has(port) && !out.has(port)) out.set(port, spec(port, 'config'));
   }

@@ -7,17 +7,20 @@ import { DevcError } from '../errors.js';
 import type { CliLog } from '../devcontainer/cli.js';
 import { chooseConfig } from '../devcontainer/find.js';
 import { readConfiguration } from '../devcontainer/up.js';
+import { checkWorkspaceMount } from '../devcontainer/workspace-mount.js';
 import { vscodeExtensions } from '../devcontainer/extensions.js';
 import { hostRequirements, unmetRequirements } from '../devcontainer/requirements.js';
 import { ensureKeyPair } from '../ssh/keys.js';
 import type { Progress } from '../ui/progress.js';
 import type { Workspace } from '../workspace/model.js';
+import { ensureHomeId } from '../workspace/home-id.js';
 import { detectVariant, type Variant } from '../workspace/variants.js';
-import type { PortsConfig } from '../ports/config.js';
+import { forwardPortsProblems, type PortsConfig } from '../ports/config.js';
 import { writePortsConfig } from '../ports/files.js';
 import { ensureAgentVolume } from './agent-volume.js';
 import { refreshSshConfig } from './config-ssh.js';
 import { buildImage, ensureImage, imageRef } from './images.js';
+import { confirmHostAccess, type TrustPolicy } from './trust.js';
 
 /** Everything decided before a workspace is made. */
 export interface CreatePlan {
@@ -27,11 +30,15 @@ export interface CreatePlan {
   repoName: string;
   repository: { url: string; branch: string | undefined };
   owner: string;
+  /** The DEVC_HOME id it is labelled with (a rebuild keeps its own); default: this DEVC_HOME's. */
+  home?: string | undefined;
   variant: Variant | undefined;
   devcontainerPath: string | undefined;
   token: string | undefined;
   env: Record<string, string>;
   noCache?: boolean;
+  /** What the user has said yes to already; default: nothing (a prompt, or a refusal in CI). */
+  trust?: TrustPolicy;
 }
 
 /** Whether a backend can create workspaces from a devcontainer.json itself (Docker, through the CLI). */
@@ -58,25 +65,39 @@ export async function createWorkspace(
     plan.devcontainerPath,
     ctx.io.interactive ? (c) => pickConfig(ctx, c) : undefined,
   );
+  const resolved = config
+    ? await progress.phase(`Reading ${config}`, `Read ${config}`, () =>
+        readConfiguration(plan.sourcePath, config),
+      )
+    : undefined;
+  // What the config asks of this machine needs a yes before anything is made for it.
+  if (config && resolved)
+    await confirmHostAccess(ctx, backend, {
+      repository: plan.repository.url,
+      sourcePath: plan.sourcePath,
+      configFile: config,
+      configuration: resolved.configuration,
+      policy: plan.trust ?? { given: false, own: false },
+    });
   const authorizedKey = await ensureKeyPair(ctx.paths);
   const configPath = await writeAgentConfig(workspaceDir, authorizedKey, plan.token);
   const base = {
     name: plan.name,
     repository: plan.repository,
     owner: plan.owner,
+    home: plan.home ?? (await ensureHomeId(ctx.paths)),
     sourcePath: plan.sourcePath,
     configPath,
     env: plan.env,
   };
-  if (config) {
+  if (config && resolved) {
     if (!canRunDevcontainer(backend)) {
       throw new DevcError(`The ${backend.kind} backend can't build devcontainer.json configs yet.`, {
         hint: 'Use --backend docker.',
       });
     }
-    const resolved = await progress.phase(`Reading ${config}`, `Read ${config}`, () =>
-      readConfiguration(plan.sourcePath, config),
-    );
+    checkWorkspaceMount(resolved.configuration, resolved.workspaceFolder);
+    for (const warning of forwardPortsProblems(resolved.configuration.forwardPorts)) ctx.io.warn(warning);
     const requirements = hostRequirements(resolved.configuration);
     // Docker runs devc's agent from a volume. Independent engine questions go at once (each docker
     // call costs tens of milliseconds): the backend awaits the volume beside its own.
@@ -98,7 +119,7 @@ export async function createWorkspace(
           devcontainerConfig: config,
           configuration: resolved.configuration,
           agentVolume,
-          home: homeOf(resolved.configuration),
+          userHome: homeOf(resolved.configuration),
           logFile,
           onLog: (log: CliLog) => {
             if (log.type === 'start' && log.text) update(log.text.split('\n')[0] ?? '');

@@ -1,4 +1,7 @@
-import type { Backend, ExecResult } from '../backends/backend.js';
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { hasLogs, type Backend, type ExecResult } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { CancelledError, DevcError } from '../errors.js';
 import { isPinned, pinHostKey } from '../ssh/known-hosts.js';
@@ -19,11 +22,24 @@ export async function waitUntilReady(
   timeoutMs = 90_000,
   /** The same container as when it was pinned (a resume): keep the pin instead of reading the key again. */
   keepPin = false,
+  /**
+   * A new workspace is removed when it fails: its output goes to the end of this log, which the error
+   * then names (`devc logs` would find nothing).
+   */
+  keptLog?: string,
 ): Promise<void> {
   const pinned = keepPin && (await isPinned(ctx.paths.knownHosts, name));
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let endpoint: { host: string; port: number } | undefined;
   let checkedAt = 0;
+  let outputReadAt = started;
+  const failed = async (message: string): Promise<DevcError> => {
+    if (!keptLog)
+      return new DevcError(message, { hint: `See \`devc logs -w ${name}\` for what it printed.` });
+    await keepOutput(backend, name, keptLog);
+    return new DevcError(message, { hint: `What the workspace printed is at the end of ${keptLog}.` });
+  };
   // Read while sshd starts (on a resume the key is already there): the engine round trip overlaps the wait.
   let earlyKey: Promise<ExecResult | undefined> | undefined;
   for (let delay = 25; ; delay = Math.min(delay * 1.5, 250)) {
@@ -38,23 +54,24 @@ export async function waitUntilReady(
       ]);
       checkedAt = Date.now();
       if (!workspace) throw new DevcError(`Workspace ${name} disappeared while starting.`);
-      if (workspace.state === 'exited' || workspace.state === 'failed') {
-        throw new DevcError(`Workspace ${name} ${workspace.stateReason ?? 'stopped'} while starting.`, {
-          hint: `See \`devc logs -w ${name}\`.`,
-        });
-      }
+      if (workspace.state === 'exited' || workspace.state === 'failed')
+        throw await failed(`Workspace ${name} ${workspace.stateReason ?? 'stopped'} while starting.`);
       if (workspace.state === 'running') {
         endpoint ??= port ?? (await backend.endpoint(name, 2222));
         if (!pinned) earlyKey ??= backend.exec(name, READ_HOST_KEY, { user: 'root' }).catch(() => undefined);
       }
     }
     if (endpoint && (await sshAnswers(endpoint.host, endpoint.port))) break;
+    // A new container's agent says when it can't get ready (a resumed one's output holds older starts):
+    // read it every few seconds instead of waiting out the deadline.
+    if (endpoint && !keepPin && Date.now() - outputReadAt > 2500) {
+      const reason = startupFailure(await recentOutput(backend, name, 100));
+      outputReadAt = Date.now();
+      if (reason) throw await failed(`Workspace ${name} can't start: ${reason}.`);
+    }
     if (Date.now() > deadline)
-      throw new DevcError(
+      throw await failed(
         `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the SSH server of workspace ${name}.`,
-        {
-          hint: 'See `devc logs` for what the workspace printed.',
-        },
       );
     await new Promise((r) => setTimeout(r, delay));
   }
@@ -67,4 +84,48 @@ export async function waitUntilReady(
     throw new DevcError(`Can't read the SSH host key of workspace ${name}.`, { details: key.stderr });
   }
   await pinHostKey(ctx.paths.knownHosts, name, key.stdout);
+}
+
+/** Why a new workspace's agent can't get ready, from the workspace's output; undefined while it may. */
+export function startupFailure(output: string): string | undefined {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const error = lines.find((l) => l.startsWith('devc-agent: error: '));
+  if (error) return error.slice('devc-agent: error: '.length).replace(/[.;]+$/, '');
+  // The agent could not even be started: its volume is empty or not mounted.
+  if (lines.some((l) => /\/opt\/devc\/bin\/devc-agent: (?:not found|No such file)/.test(l)))
+    return "devc's agent is missing from /opt/devc in the container";
+  // The agent restarts sshd with a growing pause: twice means it is not a passing hiccup.
+  if (lines.filter((l) => l === 'devc-agent: sshd exited; restarting').length < 2) return undefined;
+  const said = lines.filter((l) => !l.startsWith('devc-agent:') && /sshd/i.test(l)).at(-1);
+  return `its SSH server keeps exiting${said ? ` (${said.replace(/[.]+$/, '')})` : ''}`;
+}
+
+/** The last lines the workspace printed (its PID 1's stdout and stderr), or '' when they can't be read. */
+async function recentOutput(backend: Backend, name: string, lines: number): Promise<string> {
+  if (!hasLogs(backend)) return '';
+  let text = '';
+  const sink = (): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+  await backend.logs(name, { tail: lines }, sink(), sink()).catch(() => undefined);
+  return text;
+}
+
+/** Appends what the workspace printed to the log that outlives it. */
+async function keepOutput(backend: Backend, name: string, log: string): Promise<void> {
+  const output = await recentOutput(backend, name, 200);
+  if (!output.trim()) return;
+  try {
+    await mkdir(path.dirname(log), { recursive: true });
+    await appendFile(log, `\n--- what workspace ${name} printed (its last 200 lines) ---\n${output}`);
+  } catch {
+    // The error still says what happened; only the log's extra lines are missing.
+  }
 }

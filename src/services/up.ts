@@ -9,7 +9,12 @@ import { configuredIdleTimeout } from '../workspace/config.js';
 import { run } from '../process.js';
 import type { Progress } from '../ui/progress.js';
 import { withLock } from '../workspace/lock.js';
+import { keptIdleTimeoutWarning } from '../workspace/duration.js';
+import { ensureHome } from '../home.js';
+import { ownershipCheck } from './ownership.js';
 import type { BackendKind, Workspace } from '../workspace/model.js';
+import { checkWorkspaceName, MAX_NAME_LENGTH } from '../workspace/name.js';
+import { checkLocalTree } from '../workspace/local-tree.js';
 import { parseReference, type RepositoryRef } from '../workspace/reference.js';
 import type { Variant } from '../workspace/variants.js';
 import { waitUntilReady } from './ready.js';
@@ -23,6 +28,8 @@ export interface UpOptions {
   idleTimeoutSeconds?: number;
   /** Which devcontainer.json, when the repository has several. */
   devcontainerPath?: string;
+  /** Yes, in advance, to what the devcontainer.json asks of this machine (--trust, DEVC_TRUST). */
+  trust?: boolean;
   /**
    * Called once the workspace runs, before devc waits for its SSH server: work that needs only a
    * running container (the port forwarder) starts there and overlaps the wait.
@@ -42,21 +49,27 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 30 * 60;
 /** Creates a workspace, or resumes the one that already holds this repository (and branch). */
 export async function up(ctx: Context, options: UpOptions, progress: Progress): Promise<UpResult> {
   const ref = parseReference(options.reference, ctx.env, ctx.cwd);
-  if (options.name !== undefined && !/^[a-z0-9][a-z0-9-]{0,39}$/.test(options.name)) {
-    throw new UsageError(`"${options.name}" is not a valid workspace name.`, {
-      hint: 'Use up to 40 lowercase letters, digits and dashes, starting with a letter or digit.',
-    });
-  }
+  // Before anything touches the engine: a workspace binds this folder read-write into its container.
+  if (ref.kind === 'local') await checkLocalTree(ref.path, ctx.env.HOME || os.homedir());
+  if (options.name !== undefined) checkWorkspaceName(options.name);
   // No separate engine check: the first engine call says "can't reach" itself, and a resume stays quick.
   const backend = await ctx.backend(options.backend);
   const repository = repositoryKey(ref);
 
+  await ensureHome(ctx.paths);
   return withLock(ctx.paths.locksDir, `up-${repository}@${ref.branch ?? ''}`, async () => {
     // One listing answers both "is this repository's workspace there?" and "which name is free?".
     let listing: Promise<Workspace[]> | undefined;
     const list = (): Promise<Workspace[]> => (listing ??= backend.list());
-    const existing = await findExisting(backend, list, ref, repository, options.name);
+    const mine = await ownershipCheck(ctx);
+    const existing = await findExisting(backend, list, ref, repository, options.name, mine);
     if (existing) {
+      const kept = keptIdleTimeoutWarning(
+        existing.name,
+        existing.idleTimeoutSeconds,
+        options.idleTimeoutSeconds,
+      );
+      if (kept) ctx.io.warn(kept);
       const workspace = await resume(ctx, backend, existing, progress, options.onRunning);
       return { workspace, commit: await commitOf(workspace), created: false };
     }
@@ -134,6 +147,8 @@ async function create(
         owner: ownerName(),
         variant: options.variant,
         devcontainerPath: options.devcontainerPath,
+        // A local tree is the user's own: run as it is, as the Dev Containers CLI does.
+        trust: { given: options.trust ?? false, own: ref.kind === 'local' },
         token,
         env: {
           DEVC_IDLE_TIMEOUT: String(idleTimeout ?? DEFAULT_IDLE_TIMEOUT_SECONDS),
@@ -143,17 +158,41 @@ async function create(
       progress,
     );
     options.onRunning?.(workspace);
-    await progress.phase('Waiting for SSH', 'SSH is ready', () => waitUntilReady(ctx, backend, name));
+    await progress.phase('Waiting for SSH', 'SSH is ready', () =>
+      waitUntilReady(ctx, backend, name, undefined, false, path.join(workspaceDir, 'build.log')),
+    );
     return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
   } catch (error) {
     // Nothing half-made: the engine objects and devc's folder for this name go (a local tree is not in it).
     const { stopForwarder } = await import('./forwarder.js');
     await stopForwarder(ctx, name).catch(() => undefined);
-    await backend.remove(name, { keepData: kept }).catch(() => undefined);
+    await removeHalfMade(backend, name, kept, ctx.signal.aborted);
     if (kept) throw error;
     const log = await keepBuildLog(ctx, workspaceDir, name);
     await rm(workspaceDir, { recursive: true, force: true });
     throw log ? pointAt(error, log) : error;
+  }
+}
+
+/**
+ * Removes what a failed create made. After a cancel, the engine may still be finishing what killed
+ * commands asked for (a container being made; a removal whose `docker rm` a terminal's second Ctrl-C
+ * cut off, which keeps the volume in use): the removal runs again until a pass after the first succeeds.
+ */
+async function removeHalfMade(
+  backend: Backend,
+  name: string,
+  keepData: boolean,
+  cancelled: boolean,
+): Promise<void> {
+  if (!cancelled) return backend.remove(name, { keepData }).catch(() => undefined);
+  for (let pass = 1; pass <= 5; pass++) {
+    const removed = await backend.remove(name, { keepData }).then(
+      () => true,
+      () => false,
+    );
+    if (removed && pass > 1) return;
+    await new Promise((r) => setTimeout(r, 200 * pass));
   }
 }
 
@@ -169,7 +208,7 @@ async function keepBuildLog(
   const from = path.join(workspaceDir, 'build.log');
   const to = path.join(ctx.paths.logsDir, `build-${name}.log`);
   try {
-    await mkdir(ctx.paths.logsDir, { recursive: true });
+    await mkdir(ctx.paths.logsDir, { recursive: true, mode: 0o700 });
     await rename(from, to);
     return { from, to };
   } catch {
@@ -211,6 +250,7 @@ async function findExisting(
   ref: RepositoryRef,
   repository: string,
   name: string | undefined,
+  mine: (workspace: Workspace) => Promise<boolean>,
 ): Promise<Workspace | null> {
   if (name !== undefined) {
     const named = await backend.find(name);
@@ -219,19 +259,35 @@ async function findExisting(
         hint: 'Pick another --name for this repository.',
       });
     }
+    // Another DEVC_HOME's workspace answers another key: resuming it would wait for SSH in vain.
+    if (named && !(await mine(named)))
+      throw new UsageError(
+        `Workspace ${name} was made by another devc home (owner ${named.owner ?? 'unknown'}).`,
+        {
+          hint: 'Pick another --name, or run devc with the DEVC_HOME that made it.',
+        },
+      );
     return named;
   }
-  const same = (await list()).filter(
-    (w) =>
-      w.repository.url === repository && (ref.branch === undefined || w.repository.branch === ref.branch),
-  );
+  const same: Workspace[] = [];
+  for (const w of await list())
+    if (
+      w.repository.url === repository &&
+      (ref.branch === undefined || w.repository.branch === ref.branch) &&
+      (await mine(w))
+    )
+      same.push(w);
   return same.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ?? null;
 }
 
 async function freeName(list: () => Promise<Workspace[]>, base: string): Promise<string> {
   const taken = new Set((await list()).map((w) => w.name));
   if (!taken.has(base)) return base;
-  for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
+  for (let i = 2; ; i++) {
+    // Still a valid name (at most 40 characters) with the number on.
+    const name = `${base.slice(0, MAX_NAME_LENGTH - String(i).length - 1).replace(/-+$/, '')}-${i}`;
+    if (!taken.has(name)) return name;
+  }
 }
 
 /**

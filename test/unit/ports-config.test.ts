@@ -4,6 +4,7 @@ import {
   desiredForwards,
   emptyRequests,
   forwardPortNumber,
+  forwardPortsProblems,
   parsePortPair,
   type PortsConfig,
 } from '../../src/ports/config.js';
@@ -31,7 +32,34 @@ describe('forwardPortNumber', () => {
     ['db:5432', null],
     [0, null],
     [1.5, null],
+    [null, null],
+    [{ port: 3000 }, null],
   ])('%j → %j', (entry, expected) => expect(forwardPortNumber(entry)).toBe(expected));
+});
+
+describe('forwardPortsProblems', () => {
+  it.each([
+    [undefined, []],
+    [[3000, '3001', 'localhost:5432', 'db:5432', 65535, 1], []],
+    [
+      [0, 70000, 'abc', -1, 3.5, 'localhost:99999', 3000],
+      ['0', '70000', '"abc"', '-1', '3.5', '"localhost:99999"'].map(
+        (e) => `forwardPorts entry ${e} is not a port (1-65535) or HOST:PORT; devc skips it.`,
+      ),
+    ],
+    [
+      [null, true, { port: 1 }, '', ':80', 'db:'],
+      ['null', 'true', '{"port":1}', '""', '":80"', '"db:"'].map(
+        (e) => `forwardPorts entry ${e} is not a port (1-65535) or HOST:PORT; devc skips it.`,
+      ),
+    ],
+    [3000, ['forwardPorts is not a list (3000); devc forwards none of it.']],
+  ])('%j', (forwardPorts, expected) => expect(forwardPortsProblems(forwardPorts)).toEqual(expected));
+
+  it('keeps a long entry short', () => {
+    const [warning] = forwardPortsProblems(['x'.repeat(100)]);
+    expect(warning).toMatch(/^forwardPorts entry "x{38}… is not a port/);
+  });
 });
 
 describe('attributesFor', () => {
@@ -76,6 +104,11 @@ describe('desiredForwards', () => {
     const got = desiredForwards(config, requests, []);
     expect(got.find((s) => s.remote === 3000)?.source).toBe('user');
     expect(got.find((s) => s.remote === 8080)?.source).toBe('user');
+  });
+
+  it('a forwardPorts that is not a list forwards nothing and does not throw', () => {
+    const got = desiredForwards({ forwardPorts: 3000 as unknown as number[] }, emptyRequests(), []);
+    expect(got).toEqual([]);
   });
 
   it('otherPortsAttributes.onAutoForward=ignore turns auto-forwarding off', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend, ExecResult } from '../../src/backends/backend.js';
 import { createContext } from '../../src/context.js';
-import { waitUntilReady } from '../../src/services/ready.js';
+import { startupFailure, waitUntilReady } from '../../src/services/ready.js';
 import type { Workspace } from '../../src/workspace/model.js';
 import { testIO } from './support/io.js';
 
@@ -92,4 +92,43 @@ describe('waitUntilReady', () => {
       hint: expect.stringContaining('devc logs'),
     });
   });
+});
+
+describe('startupFailure', () => {
+  it.each([
+    ['Container started\ndevc-agent: starting for w as dev\n', undefined],
+    // One restart can be a hiccup.
+    [
+      'devc-agent: starting for w\nsshd: no hostkeys available -- exiting.\ndevc-agent: sshd exited; restarting\n',
+      undefined,
+    ],
+    [
+      [
+        'devc-agent: starting for w as root',
+        'Unable to load host key: /etc/ssh/ssh_host_ed25519_key',
+        'sshd: no hostkeys available -- exiting.',
+        'devc-agent: sshd exited; restarting',
+        '/opt/devc/bin/devc-agent: 405: awk: not found',
+        'sshd: no hostkeys available -- exiting.',
+        'devc-agent: sshd exited; restarting',
+      ].join('\n'),
+      'its SSH server keeps exiting (sshd: no hostkeys available -- exiting)',
+    ],
+    [
+      'devc-agent: sshd exited; restarting\ndevc-agent: sshd exited; restarting',
+      'its SSH server keeps exiting',
+    ],
+    [
+      'Container started\ndevc-agent: error: the image has no user nosuchuser (remoteUser or containerUser in devcontainer.json)\n',
+      'the image has no user nosuchuser (remoteUser or containerUser in devcontainer.json)',
+    ],
+    [
+      'devc-agent: error: code-server not found; the workspace will not become ready\n',
+      'code-server not found; the workspace will not become ready',
+    ],
+    [
+      'Container started\n/bin/sh: 1: exec: /opt/devc/bin/devc-agent: not found\n',
+      "devc's agent is missing from /opt/devc in the container",
+    ],
+  ])('%j → %j', (output, reason) => expect(startupFailure(output)).toBe(reason));
 });
