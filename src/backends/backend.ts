@@ -1,4 +1,6 @@
 import type { Duplex } from 'node:stream';
+import type { CliLog } from '../devcontainer/cli.js';
+import type { UnsavedWork } from '../git/safety.js';
 import type { BackendKind, Workspace, WorkspaceSpec } from '../workspace/model.js';
 
 export interface ExecOptions {
@@ -160,4 +162,68 @@ export interface PortDialer {
 
 export function hasDial(backend: Backend): backend is Backend & PortDialer {
   return typeof (backend as Partial<PortDialer>).dial === 'function';
+}
+
+/** What creating a workspace from a repository's devcontainer.json needs beyond a plain spec. */
+export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
+  /** The devcontainer.json, relative to the source folder. */
+  devcontainerConfig: string;
+  /** Its contents, as devc parsed them. */
+  configuration: Record<string, unknown>;
+  /**
+   * The volume holding devc's agent (/opt/devc), made while the engine does other work; only for
+   * engines that run the agent from a volume (Docker).
+   */
+  agentVolume?: Promise<string> | undefined;
+  /** Home folder of the user the config runs as (not `home`: that is the DEVC_HOME id label). */
+  userHome: string;
+  logFile: string;
+  noCache?: boolean;
+  onLog?: (log: CliLog) => void;
+  signal?: AbortSignal;
+}
+
+/** Optional: the engine makes workspaces from a devcontainer.json itself. */
+export interface DevcontainerCreator {
+  createFromDevcontainer(spec: DevcontainerSpec): Promise<Workspace>;
+}
+
+export function createsFromDevcontainer(backend: Backend): backend is Backend & DevcontainerCreator {
+  return typeof (backend as Partial<DevcontainerCreator>).createFromDevcontainer === 'function';
+}
+
+/** CPUs and memory an engine has (a node, a Docker host). */
+export interface EngineCapacity {
+  cpus: number;
+  memoryBytes: number;
+}
+
+/** Optional: what the engine has, for hostRequirements warnings. */
+export interface CapacityReporter {
+  capacity(): Promise<EngineCapacity>;
+}
+
+export function hasCapacity(backend: Backend): backend is Backend & CapacityReporter {
+  return typeof (backend as Partial<CapacityReporter>).capacity === 'function';
+}
+
+/**
+ * Optional: the engine keeps the clone itself (Kubernetes: in the PVC) and says what deleting the
+ * workspace would lose; undefined when it can't look (the workspace does not run).
+ */
+export interface UnsavedWorkReporter {
+  unsavedWork(name: string): Promise<UnsavedWork | undefined>;
+}
+
+export function reportsUnsavedWork(backend: Backend): backend is Backend & UnsavedWorkReporter {
+  return typeof (backend as Partial<UnsavedWorkReporter>).unsavedWork === 'function';
+}
+
+/** Optional: workspaces whose container is gone while their data stays (state missing). */
+export interface LeftoverLister {
+  leftovers(options?: ListOptions): Promise<Workspace[]>;
+}
+
+export function listsLeftovers(backend: Backend): backend is Backend & LeftoverLister {
+  return typeof (backend as Partial<LeftoverLister>).leftovers === 'function';
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Backend } from '../backends/backend.js';
+import { createsFromDevcontainer, hasCapacity, type Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
 import type { CliLog } from '../devcontainer/cli.js';
@@ -39,17 +39,6 @@ export interface CreatePlan {
   noCache?: boolean;
   /** What the user has said yes to already; default: nothing (a prompt, or a refusal in CI). */
   trust?: TrustPolicy;
-}
-
-/** Whether a backend can create workspaces from a devcontainer.json itself (Docker, through the CLI). */
-interface DevcontainerCapable {
-  createFromDevcontainer(spec: Record<string, unknown>): Promise<Workspace>;
-  /** CPUs and memory the engine has, for hostRequirements warnings. */
-  capacity(): Promise<{ cpus: number; memoryBytes: number }>;
-}
-
-function canRunDevcontainer(backend: Backend): backend is Backend & DevcontainerCapable {
-  return typeof (backend as Partial<DevcontainerCapable>).createFromDevcontainer === 'function';
 }
 
 /** Creates the workspace: from the repository's devcontainer.json when it has one, else a dev8 image. */
@@ -91,7 +80,7 @@ export async function createWorkspace(
     env: plan.env,
   };
   if (config && resolved) {
-    if (!canRunDevcontainer(backend)) {
+    if (!createsFromDevcontainer(backend)) {
       throw new DevcError(`The ${backend.kind} backend can't build devcontainer.json configs yet.`, {
         hint: 'Use --backend docker.',
       });
@@ -103,7 +92,7 @@ export async function createWorkspace(
     // call costs tens of milliseconds): the backend awaits the volume beside its own.
     const agentVolume = backend.kind === 'docker' ? ensureAgentVolume(ctx, progress) : undefined;
     agentVolume?.catch(() => undefined);
-    if (Object.keys(requirements).length > 0) {
+    if (Object.keys(requirements).length > 0 && hasCapacity(backend)) {
       const capacity = await backend.capacity();
       for (const warning of unmetRequirements(requirements, capacity)) ctx.io.warn(warning);
     }

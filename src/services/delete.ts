@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
-import type { Backend } from '../backends/backend.js';
+import { reportsUnsavedWork, type Backend } from '../backends/backend.js';
 import { findUnsavedWork, hasUnsavedWork, type UnsavedWork } from '../git/safety.js';
 import { unpinHostKey } from '../ssh/known-hosts.js';
 import type { Workspace } from '../workspace/model.js';
@@ -36,7 +36,7 @@ async function refuseUnsavedWork(
   workspaceDir: string,
 ): Promise<void> {
   // Where the clone lives in the engine (Kubernetes: the PVC), the engine checks it.
-  const work = hasRemoteSource(backend)
+  const work = reportsUnsavedWork(backend)
     ? await backend.unsavedWork(workspace.name)
     : await unsavedInClones(await hostClones(workspace, workspaceDir));
   if (!work) {
@@ -91,15 +91,6 @@ export async function removeWorkspaceFolder(workspacesDir: string, name: string)
   if (!isWorkspaceName(name) || path.dirname(dir) !== path.resolve(workspacesDir))
     throw new DevcError(`devc refuses to remove ${dir}: it is not a workspace folder in ${workspacesDir}.`);
   await rm(dir, { recursive: true, force: true });
-}
-
-/** A backend that keeps the clone itself and can say what deleting it would lose. */
-interface RemoteSource {
-  unsavedWork(name: string): Promise<UnsavedWork | undefined>;
-}
-
-function hasRemoteSource(backend: Backend): backend is Backend & RemoteSource {
-  return typeof (backend as Partial<RemoteSource>).unsavedWork === 'function';
 }
 
 function isInside(child: string, parent: string): boolean {

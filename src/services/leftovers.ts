@@ -1,13 +1,8 @@
 import path from 'node:path';
-import type { Backend, ListOptions } from '../backends/backend.js';
+import { listsLeftovers, type Backend, type ListOptions } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { holderOf } from '../workspace/lock.js';
 import type { Workspace } from '../workspace/model.js';
-
-/** A backend that can list workspaces whose container is gone while their data stays (Docker). */
-interface LeftoverLister {
-  leftovers(options?: ListOptions): Promise<Workspace[]>;
-}
 
 /**
  * Workspaces of this backend whose container is gone (`docker rm -f`) while their data stays: state
@@ -19,9 +14,8 @@ export async function leftoversOf(
   backend: Backend,
   options: ListOptions = {},
 ): Promise<Workspace[]> {
-  const lister = backend as Backend & Partial<LeftoverLister>;
-  if (typeof lister.leftovers !== 'function') return [];
-  const found = await lister.leftovers(options);
+  if (!listsLeftovers(backend)) return [];
+  const found = await backend.leftovers(options);
   const settled: Workspace[] = [];
   for (const workspace of found) if (!(await beingCreated(ctx, workspace.name))) settled.push(workspace);
   return settled;

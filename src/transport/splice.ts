@@ -55,7 +55,7 @@ export function connectTcp(
  * socket is returned as it is. Halves the forwarder's CPU per byte sent to the workspace.
  */
 export function readWithReusedBuffer(accepted: net.Socket, readsTo: () => Writable): net.Socket {
-  const handle = (accepted as unknown as { _handle?: unknown })._handle;
+  const handle = '_handle' in accepted ? accepted._handle : undefined;
   if (!handle) return accepted;
   const socket: net.Socket = new net.Socket({
     handle,
@@ -63,7 +63,7 @@ export function readWithReusedBuffer(accepted: net.Socket, readsTo: () => Writab
     onread: reusedBufferReads(() => socket, readsTo),
   } as net.SocketConstructorOpts);
   // The accepted socket lets go of it: closing is the new socket's business now.
-  (accepted as unknown as { _handle: unknown })._handle = null;
+  Object.assign(accepted, { _handle: null });
   socket.pause();
   return socket;
 }

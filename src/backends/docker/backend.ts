@@ -1,11 +1,21 @@
 import type {
   Backend,
+  CapacityReporter,
+  DevcontainerCreator,
+  DevcontainerSpec,
+  EngineCapacity,
   ExecOptions,
   ExecResult,
   ListOptions,
+  LeftoverLister,
   LogOptions,
+  StreamExec,
+  UsageReporter,
   WorkspaceDetails,
   WorkspaceEvent,
+  WorkspaceEvents,
+  WorkspaceInspector,
+  WorkspaceLogs,
   WorkspaceUsage,
 } from '../backend.js';
 import { Label, type Workspace, type WorkspaceSpec } from '../../workspace/model.js';
@@ -26,7 +36,6 @@ import {
 } from './inspect.js';
 import { isWorkspaceName } from '../../workspace/name.js';
 import { dockerLeftovers } from './leftovers.js';
-import type { DevcontainerSpec } from './devcontainer.js';
 
 /** Names of the engine objects a workspace owns. */
 export const containerName = (name: string): string => `devc-${name}`;
@@ -35,7 +44,18 @@ export const sharedVolume = (owner: string): string =>
   `devc-shared-${owner.replace(/[^a-z0-9_.-]/gi, '-').toLowerCase()}`;
 
 /** Docker: one container per workspace, a home volume, a shared volume per user; labels are the index. */
-export class DockerBackend implements Backend {
+export class DockerBackend
+  implements
+    Backend,
+    WorkspaceLogs,
+    StreamExec,
+    WorkspaceInspector,
+    WorkspaceEvents,
+    UsageReporter,
+    LeftoverLister,
+    CapacityReporter,
+    DevcontainerCreator
+{
   readonly kind = 'docker' as const;
 
   async check(): Promise<void> {
@@ -136,18 +156,16 @@ export class DockerBackend implements Backend {
     }
   }
 
-  async capacity(): Promise<{ cpus: number; memoryBytes: number }> {
+  async capacity(): Promise<EngineCapacity> {
     const info = await docker(['info', '--format', '{{.NCPU}} {{.MemTotal}}']);
     const [cpus = '0', memory = '0'] = info.stdout.trim().split(' ');
     return { cpus: Number(cpus), memoryBytes: Number(memory) };
   }
 
   /** Creates the workspace from a repository's devcontainer.json through @devcontainers/cli. */
-  async createFromDevcontainer(
-    spec: Omit<DevcontainerSpec, 'homeVolume' | 'sharedVolume' | 'agentVolume'> & {
-      agentVolume: Promise<string>;
-    },
-  ): Promise<Workspace> {
+  async createFromDevcontainer(spec: DevcontainerSpec): Promise<Workspace> {
+    // The agent runs from its volume beside the image's own PID 1: no container without it.
+    if (!spec.agentVolume) throw new DevcError("devc's agent volume was not prepared for this workspace.");
     const shared = sharedVolume(spec.owner);
     // Loaded only here: it brings the Dev Containers CLI wrapper with it.
     const { createFromConfig, directPlan } = await import('./devcontainer.js');

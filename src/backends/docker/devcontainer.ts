@@ -2,30 +2,20 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { devcontainerRunUserCommands, devcontainerUp, type UpResult } from '../../devcontainer/up.js';
 import { planDirect, type DirectDecision, type DirectPlan } from '../../devcontainer/direct.js';
-import type { CliLog } from '../../devcontainer/cli.js';
-import { Label, type WorkspaceSpec } from '../../workspace/model.js';
+import type { DevcontainerSpec } from '../backend.js';
+import { Label } from '../../workspace/model.js';
 import { workspaceLabels } from '../../workspace/labels.js';
 import { AGENT_CONFIG_DIR, INJECTED_LABEL, startInjectedAgent } from './agent.js';
 import { localImage, runDirect } from './direct.js';
 import { docker } from './engine.js';
 import { choosesNetwork, ensureWorkspaceNetwork } from './network.js';
 
-/** What creating a workspace from a repository's devcontainer.json needs beyond a plain spec. */
-export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
-  /** The devcontainer.json, relative to the source folder. */
-  devcontainerConfig: string;
-  /** Its contents, as devc parsed them. */
-  configuration: Record<string, unknown>;
+/** A devcontainer spec with the Docker volumes it mounts, made by the time the container is. */
+export interface DockerDevcontainerSpec extends Omit<DevcontainerSpec, 'agentVolume'> {
   /** The volume holding devc's agent (/opt/devc). */
   agentVolume: string;
   homeVolume: string;
   sharedVolume: string;
-  /** Home folder of the user the config runs as (not `home`: that is the DEVC_HOME id label). */
-  userHome: string;
-  logFile: string;
-  noCache?: boolean;
-  onLog?: (log: CliLog) => void;
-  signal?: AbortSignal;
 }
 
 /**
@@ -33,7 +23,7 @@ export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
  * through @devcontainers/cli (build, Features, Compose, hooks); then starts devc's agent.
  */
 export async function createFromConfig(
-  spec: DevcontainerSpec,
+  spec: DockerDevcontainerSpec,
   /** From `directPlan`: whether to run the container directly, or why not. */
   decision: DirectDecision,
 ): Promise<{ remoteUser: string; merged: Record<string, unknown> }> {
@@ -93,7 +83,7 @@ export async function createFromConfig(
 
 /** Whether devc can run this config's container itself (and how), or why it can't. */
 export async function directPlan(
-  spec: Pick<DevcontainerSpec, 'configuration' | 'sourcePath' | 'noCache'>,
+  spec: Pick<DockerDevcontainerSpec, 'configuration' | 'sourcePath' | 'noCache'>,
 ): Promise<DirectDecision> {
   if (spec.noCache) return { reason: 'a build without cache' };
   const image = typeof spec.configuration.image === 'string' ? spec.configuration.image : undefined;
@@ -107,7 +97,7 @@ export async function directPlan(
 
 /** The direct path: `docker run`, then the lifecycle hooks through `devcontainer run-user-commands`. */
 async function createDirect(
-  spec: DevcontainerSpec,
+  spec: DockerDevcontainerSpec,
   plan: DirectPlan,
   labels: Record<string, string>,
   mounts: string[],
@@ -146,7 +136,7 @@ async function createDirect(
  * context, Dockerfile) resolve as before. A Compose config keeps its project's network, and runArgs
  * that choose a network keep it; neither gets the file.
  */
-async function isolatedConfig(spec: DevcontainerSpec): Promise<string | undefined> {
+async function isolatedConfig(spec: DockerDevcontainerSpec): Promise<string | undefined> {
   const config = spec.configuration;
   if ('dockerComposeFile' in config) return undefined;
   const runArgs = config.runArgs ?? [];

@@ -1,5 +1,20 @@
 import type { Duplex } from 'node:stream';
-import type { Backend, ExecOptions, ExecResult, ListOptions, LogOptions } from '../backend.js';
+import type {
+  Backend,
+  CapacityReporter,
+  DevcontainerCreator,
+  DevcontainerSpec,
+  EngineCapacity,
+  ExecOptions,
+  ExecResult,
+  ListOptions,
+  LogOptions,
+  PortDialer,
+  RemoteClone,
+  StreamExec,
+  UnsavedWorkReporter,
+  WorkspaceLogs,
+} from '../backend.js';
 import { DevcError } from '../../errors.js';
 import type { UnsavedWork } from '../../git/safety.js';
 import type { Workspace, WorkspaceSpec, WorkspaceState } from '../../workspace/model.js';
@@ -25,7 +40,17 @@ export type { KubeExtras } from './create.js';
  * @kubernetes/client-node (~0.5 s to import) is loaded on the first API call, not with this module, so
  * a process that only holds the backend (the forwarder starting, `list` without a cluster) never pays it.
  */
-export class KubernetesBackend implements Backend {
+export class KubernetesBackend
+  implements
+    Backend,
+    StreamExec,
+    WorkspaceLogs,
+    PortDialer,
+    RemoteClone,
+    CapacityReporter,
+    DevcontainerCreator,
+    UnsavedWorkReporter
+{
   readonly kind = 'kubernetes' as const;
   private loaded: Promise<KubeTarget> | undefined;
   private readonly namespaces = new Map<string, string>();
@@ -82,7 +107,12 @@ export class KubernetesBackend implements Backend {
     return all;
   }
 
-  async create(spec: WorkspaceSpec, extras: KubeExtras = {}): Promise<Workspace> {
+  create(spec: WorkspaceSpec): Promise<Workspace> {
+    return this.createWith(spec, {});
+  }
+
+  /** A dev8 spec, or one made from a devcontainer.json with what it asks beyond it (`extras`). */
+  private async createWith(spec: WorkspaceSpec, extras: KubeExtras): Promise<Workspace> {
     const target = await this.target();
     // A rebuild makes the pod again where the workspace is; a new workspace goes to the chosen namespace.
     const namespace = this.namespaces.get(spec.name) ?? target.namespace;
@@ -172,16 +202,16 @@ export class KubernetesBackend implements Backend {
   }
 
   /** Node capacity, for hostRequirements warnings; unknown (no permission to list nodes) is unlimited. */
-  async capacity(): Promise<{ cpus: number; memoryBytes: number }> {
+  async capacity(): Promise<EngineCapacity> {
     const { nodeCapacity } = await import('./quantity.js');
     return nodeCapacity((await this.target()).core);
   }
 
   /** Creates the workspace from an image-based devcontainer.json (see docs/kubernetes.md). */
-  async createFromDevcontainer(spec: Record<string, unknown>): Promise<Workspace> {
+  async createFromDevcontainer(spec: DevcontainerSpec): Promise<Workspace> {
     const { fromDevcontainer } = await import('./devcontainer.js');
     const { workspaceSpec, extras } = await fromDevcontainer(spec);
-    return this.create(workspaceSpec, extras);
+    return this.createWith(workspaceSpec, extras);
   }
 
   /** What deleting would lose of a repository that lives only in the PVC; undefined when the pod does not run. */

@@ -86,9 +86,9 @@ type AgentMaker = (cluster: unknown, options: Record<string, unknown>) => unknow
  * them). Should a later client-node rename the method, this does nothing.
  */
 function shareConnections(config: k8s.KubeConfig): void {
-  const holder = config as unknown as { createAgent?: AgentMaker };
-  const make = holder.createAgent?.bind(config);
-  if (typeof make !== 'function') return;
+  const holder: object = config;
+  if (!hasAgentMaker(holder)) return;
+  const make = holder.createAgent.bind(config);
   const agents = new Map<string, unknown>();
   holder.createAgent = (cluster, options) => {
     const key = JSON.stringify([
@@ -107,6 +107,11 @@ function shareConnections(config: k8s.KubeConfig): void {
     }
     return agent;
   };
+}
+
+/** Whether client-node still has the private method shareConnections replaces. */
+function hasAgentMaker(holder: object): holder is { createAgent: AgentMaker } {
+  return typeof Reflect.get(holder, 'createAgent') === 'function';
 }
 
 function keyPart(value: unknown): string {

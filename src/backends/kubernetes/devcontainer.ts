@@ -4,6 +4,7 @@ import { DevcError } from '../../errors.js';
 import { hostRequirements } from '../../devcontainer/requirements.js';
 import { readConfiguration } from '../../devcontainer/up.js';
 import type { WorkspaceSpec } from '../../workspace/model.js';
+import type { DevcontainerSpec } from '../backend.js';
 import type { KubeExtras } from './create.js';
 
 /** What the Kubernetes backend can't do with a devcontainer.json yet (see docs/kubernetes.md). */
@@ -19,10 +20,9 @@ const UNSUPPORTED: [string, string][] = [
  * DEVC_REGISTRY), containerEnv, remoteUser and hostRequirements (requests, limits and the PVC's size).
  */
 export async function fromDevcontainer(
-  spec: Record<string, unknown>,
+  spec: DevcontainerSpec,
 ): Promise<{ workspaceSpec: WorkspaceSpec; extras: KubeExtras }> {
-  const sourcePath = String(spec.sourcePath);
-  const config = String(spec.devcontainerConfig);
+  const { sourcePath, devcontainerConfig: config } = spec;
   const { configuration, workspaceFolder } = await readConfiguration(sourcePath, config);
   for (const [key, what] of UNSUPPORTED) {
     const value = configuration[key];
@@ -58,18 +58,17 @@ export async function fromDevcontainer(
   }
   const requirements = hostRequirements(configuration);
   const containerEnv = stringRecord(configuration.containerEnv);
-  const base = spec as unknown as Omit<WorkspaceSpec, 'image' | 'folder' | 'variant'>;
   // SSH sessions don't inherit the pod's environment: the agent gives them remote.env (in the Secret).
-  await writeRemoteEnv(base.configPath, { ...containerEnv, ...stringRecord(configuration.remoteEnv) });
+  await writeRemoteEnv(spec.configPath, { ...containerEnv, ...stringRecord(configuration.remoteEnv) });
   return {
     workspaceSpec: {
-      name: base.name,
-      repository: base.repository,
-      owner: base.owner,
-      home: base.home,
+      name: spec.name,
+      repository: spec.repository,
+      owner: spec.owner,
+      home: spec.home,
       sourcePath,
-      configPath: base.configPath,
-      env: base.env,
+      configPath: spec.configPath,
+      env: spec.env,
       image: configuration.image,
       variant: undefined,
       folder: workspaceFolder,
@@ -79,7 +78,7 @@ export async function fromDevcontainer(
       containerEnv,
       devcontainerConfig: config,
       // rebuild --full: the image is asked for again (a new build under the same tag).
-      ...(spec.noCache === true ? { pullAlways: true } : {}),
+      ...(spec.noCache ? { pullAlways: true } : {}),
       ...(requirements.cpus !== undefined ? { cpus: requirements.cpus } : {}),
       ...(requirements.memoryBytes !== undefined ? { memoryBytes: requirements.memoryBytes } : {}),
       ...(requirements.storageBytes !== undefined ? { storageBytes: requirements.storageBytes } : {}),

@@ -67,7 +67,7 @@ export async function execIn(target: ExecTarget, command: string[], streams: Exe
         },
       )
       .then((socket) => {
-        const ws = socket as unknown as WebSocketLike;
+        const ws: WebSocketLike = socket;
         ws.on('close', () => {
           if (!status) {
             resolve(1);

@@ -58,7 +58,7 @@ export class KubernetesRoute implements WorkspaceRoute {
       },
     });
     const { Exec } = await kubernetesClient();
-    const ws = (await new Exec(target.config).exec(
+    const ws: WebSocketLike = await new Exec(target.config).exec(
       target.namespace,
       target.pod,
       CONTAINER,
@@ -67,7 +67,7 @@ export class KubernetesRoute implements WorkspaceRoute {
       null,
       null,
       false,
-    )) as unknown as WebSocketLike;
+    );
     await new Promise<void>((resolve) => {
       // The scan's output is all there is to wait for: no close handshake.
       const stop = (): void => ws.terminate();
