@@ -1,65 +1,27 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Backend, WorkspaceEvent } from '../../src/backends/backend.js';
 import { createContext } from '../../src/context.js';
 import { EngineError } from '../../src/errors.js';
 import { watchWorkspaces, type Snapshot } from '../../src/services/watch.js';
 import type { Workspace } from '../../src/workspace/model.js';
+import { FakeBackend, fakeWorkspace } from './support/fake-backend.js';
 import { testIO } from './support/io.js';
 
-function workspace(name: string, state: Workspace['state']): Workspace {
-  return {
-    name,
-    backend: 'docker',
-    state,
-    stateReason: undefined,
-    repository: { url: `https://example.test/${name}.git`, branch: 'main' },
-    image: 'img',
-    variant: undefined,
-    folder: `/workspaces/${name}`,
-    sourcePath: undefined,
-    createdAt: '2026-01-01T00:00:00Z',
-    id: name,
-    user: 'dev',
-  };
+/** A backend holding workspace a (running); the tests change it, fail its list and send its events. */
+function fakeBackend(): FakeBackend {
+  return new FakeBackend([fakeWorkspace('a', { state: 'running' })]);
 }
 
-/** A backend whose list the test changes, with an event stream the test drives. */
-function fakeBackend() {
-  let workspaces: Workspace[] = [workspace('a', 'running')];
-  let emit: ((event: WorkspaceEvent) => void) | undefined;
-  let failing = false;
-  const backend = {
-    kind: 'docker' as const,
-    list: vi.fn(() =>
-      failing
-        ? Promise.reject(new EngineError("Can't reach the Docker engine."))
-        : Promise.resolve(workspaces),
-    ),
-    events: vi.fn(
-      (onEvent: (event: WorkspaceEvent) => void, signal: AbortSignal) =>
-        new Promise<void>((resolve) => {
-          emit = onEvent;
-          signal.addEventListener('abort', () => resolve(), { once: true });
-        }),
-    ),
-    usage: vi.fn((names: string[]) =>
-      Promise.resolve(new Map(names.map((n) => [n, { cpuPercent: 1, memoryBytes: 1024 }]))),
-    ),
-  };
-  return {
-    backend: backend as unknown as Backend,
-    spy: backend,
-    set: (next: Workspace[]) => (workspaces = next),
-    fail: (value: boolean) => (failing = value),
-    emit: (event: WorkspaceEvent) => emit?.(event),
-  };
+/** What the engine holds from now on. */
+function set(fake: FakeBackend, workspaces: Workspace[]): void {
+  fake.workspaces.clear();
+  for (const w of workspaces) fake.workspaces.set(w.name, w);
 }
 
-function watch(fake: ReturnType<typeof fakeBackend>, options = { pollMs: 3_600_000, usageMs: 3_600_000 }) {
+function watch(fake: FakeBackend, options = { pollMs: 3_600_000, usageMs: 3_600_000 }) {
   const ctx = createContext({
     io: testIO().io,
     env: {},
-    backendFactory: () => Promise.resolve(fake.backend),
+    backendFactory: () => Promise.resolve(fake),
   });
   const abort = new AbortController();
   let latest: Snapshot | undefined;
@@ -75,7 +37,7 @@ describe('watchWorkspaces', () => {
     expect(latest()).toMatchObject({ loaded: true, live: true, engineError: undefined });
     expect(latest()?.workspaces.map((w) => [w.name, w.state])).toEqual([['a', 'running']]);
 
-    fake.set([workspace('a', 'stopped'), workspace('b', 'running')]);
+    set(fake, [fakeWorkspace('a', { state: 'stopped' }), fakeWorkspace('b', { state: 'running' })]);
     fake.emit({ name: 'a', action: 'die' });
     await vi.waitFor(() =>
       expect(latest()?.workspaces.map((w) => [w.name, w.state])).toEqual([
@@ -84,15 +46,15 @@ describe('watchWorkspaces', () => {
       ]),
     );
     abort.abort();
-    expect(fake.spy.usage).toHaveBeenCalledWith(['a'], expect.any(AbortSignal));
+    expect(fake.callsOf('usage')).toContain('usage a');
   });
 
   it('reports an unreachable engine and recovers on the poll', async () => {
     const fake = fakeBackend();
-    fake.fail(true);
+    fake.fail('list', new EngineError("Can't reach the Docker engine."));
     const { abort, latest } = watch(fake, { pollMs: 20, usageMs: 3_600_000 });
     await vi.waitFor(() => expect(latest()?.engineError?.message).toBe("Can't reach the Docker engine."));
-    fake.fail(false);
+    fake.heal('list');
     await vi.waitFor(() => expect(latest()?.engineError).toBeUndefined());
     expect(latest()?.workspaces.map((w) => w.name)).toEqual(['a']);
     abort.abort();
@@ -103,8 +65,8 @@ describe('watchWorkspaces', () => {
     const { abort, latest } = watch(fake, { pollMs: 10, usageMs: 10 });
     await vi.waitFor(() => expect(latest()?.loaded).toBe(true));
     abort.abort();
-    const calls = fake.spy.list.mock.calls.length;
+    const calls = fake.callsOf('list').length;
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(fake.spy.list.mock.calls.length).toBe(calls);
+    expect(fake.callsOf('list').length).toBe(calls);
   });
 });

@@ -2,7 +2,6 @@ import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Backend } from '../../src/backends/backend.js';
 import { toWorkspaces, type InspectedContainer } from '../../src/backends/docker/inspect.js';
 import { leftoverWorkspaces } from '../../src/backends/docker/leftovers.js';
 import type { KubeTarget } from '../../src/backends/kubernetes/client.js';
@@ -18,6 +17,7 @@ import { selectWorkspace } from '../../src/services/select.js';
 import { ensureHomeId, readHomeId } from '../../src/workspace/home-id.js';
 import type { Workspace } from '../../src/workspace/model.js';
 import { checkWorkspaceName, isWorkspaceName } from '../../src/workspace/name.js';
+import { FakeBackend } from './support/fake-backend.js';
 import { testIO } from './support/io.js';
 
 describe('workspace names', () => {
@@ -190,25 +190,15 @@ describe('whose a workspace is', () => {
   });
 });
 
-/** A Docker backend holding `workspaces` (and `leftovers`, whose container is gone); records removals. */
-function fakeBackend(workspaces: Workspace[], leftovers: Workspace[], removed: string[]): Backend {
-  return {
-    kind: 'docker',
-    find: (name: string) => Promise.resolve(workspaces.find((w) => w.name === name) ?? null),
-    list: () => Promise.resolve(workspaces),
-    leftovers: () => Promise.resolve(leftovers),
-    remove: (name: string) => Promise.resolve(void removed.push(name)),
-  } as unknown as Backend;
-}
-
 /** A DEVC_HOME with its id, and an engine holding what `engine(homeId)` says. */
 async function fixture(engine: (homeId: string) => { workspaces: Workspace[]; leftovers?: Workspace[] }) {
   const root = await mkdtemp(path.join(os.tmpdir(), 'devc-own-'));
   const env = { DEVC_HOME: path.join(root, 'home'), HOME: root };
   const homeId = await ensureHomeId(resolvePaths(env));
   const { workspaces, leftovers = [] } = engine(homeId);
-  const removed: string[] = [];
-  const backend = fakeBackend(workspaces, leftovers, removed);
+  const backend = new FakeBackend(workspaces, leftovers);
+  /** The names removed, in order. */
+  const removed = (): string[] => backend.callsOf('remove').map((c) => c.slice('remove '.length));
   const t = testIO();
   const ctx: Context = createContext({
     io: t.io,
@@ -293,9 +283,9 @@ describe('deleting', () => {
     await expect(deleteWorkspace(f.ctx, selected, false)).rejects.toThrow(
       'Workspace theirs was made by another devc home (owner alice).',
     );
-    expect(f.removed).toEqual([]);
+    expect(f.removed()).toEqual([]);
     await deleteWorkspace(f.ctx, selected, true);
-    expect(f.removed).toEqual(['theirs']);
+    expect(f.removed()).toEqual(['theirs']);
     expect(f.t.stderr()).toContain(
       'was made by another devc home (owner alice); --force is deleting it anyway.',
     );
@@ -317,7 +307,7 @@ describe('deleting', () => {
       await mkdir(path.join(f.ctx.paths.workspacesDir, name), { recursive: true });
     const result = await deleteMany(f.ctx, { olderThanSeconds: undefined, force: true });
     expect(result.deleted.sort()).toEqual(['gone', 'labelled-mine', 'legacy-mine']);
-    expect(f.removed.sort()).toEqual(['gone', 'labelled-mine', 'legacy-mine']);
+    expect(f.removed().sort()).toEqual(['gone', 'labelled-mine', 'legacy-mine']);
   });
 
   it.each([[''], ['..'], ['.'], ['a/b'], ['../workspaces']])(

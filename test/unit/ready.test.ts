@@ -3,10 +3,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Backend, ExecResult } from '../../src/backends/backend.js';
+import type { ExecResult } from '../../src/backends/backend.js';
 import { createContext } from '../../src/context.js';
 import { startupFailure, waitUntilReady } from '../../src/services/ready.js';
 import type { Workspace } from '../../src/workspace/model.js';
+import { FakeBackend, fakeWorkspace } from './support/fake-backend.js';
 import { testIO } from './support/io.js';
 
 const servers: net.Server[] = [];
@@ -24,24 +25,12 @@ async function fakeSshd(): Promise<{ port: number; open: () => void }> {
   return { port: (server.address() as net.AddressInfo).port, open: () => (greeting = true) };
 }
 
-function fakeBackend(port: number, states: Workspace['state'][], exec: (cmd: string[]) => ExecResult) {
-  const calls: string[][] = [];
-  let i = 0;
-  const backend = {
-    kind: 'docker',
-    find: () =>
-      Promise.resolve({
-        name: 'w',
-        state: states[Math.min(i++, states.length - 1)],
-        stateReason: 'exited with code 1',
-      }),
-    endpoint: () => Promise.resolve({ host: '127.0.0.1', port }),
-    exec: (_name: string, cmd: string[]) => {
-      calls.push(cmd);
-      return Promise.resolve(exec(cmd));
-    },
-  } as unknown as Backend;
-  return { backend, calls };
+/** Workspace `w` in `state`, its SSH on `port`, answering execs with `exec`. */
+function fakeBackend(port: number, state: Workspace['state'], exec: (cmd: string[]) => ExecResult) {
+  const backend = new FakeBackend([fakeWorkspace('w', { state, stateReason: 'exited with code 1' })]);
+  backend.sshPort = port;
+  backend.onExec = (_name, cmd) => exec(cmd);
+  return { backend, calls: backend.commands };
 }
 
 async function context() {
@@ -54,11 +43,12 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv0Vq1mGgVOvIe2W1B9s8l5S3bJ6iG
 describe('waitUntilReady', () => {
   it('waits for the SSH greeting, then pins the key it read while sshd started (one read)', async () => {
     const sshd = await fakeSshd();
-    const { backend, calls } = fakeBackend(sshd.port, ['starting', 'running'], () => ({
+    const { backend, calls } = fakeBackend(sshd.port, 'starting', () => ({
       exitCode: 0,
       stdout: KEY,
       stderr: '',
     }));
+    setTimeout(() => backend.workspaces.set('w', fakeWorkspace('w', { state: 'running' })), 100);
     setTimeout(sshd.open, 300);
     const ctx = await context();
     await waitUntilReady(ctx, backend, 'w', 20_000);
@@ -72,7 +62,7 @@ describe('waitUntilReady', () => {
   it('reads the key again after sshd answers when the early read found no agent-made key', async () => {
     const sshd = await fakeSshd();
     sshd.open();
-    const { backend, calls } = fakeBackend(sshd.port, ['running'], (cmd) =>
+    const { backend, calls } = fakeBackend(sshd.port, 'running', (cmd) =>
       cmd.join(' ').includes('.devc-host-key')
         ? { exitCode: 1, stdout: '', stderr: '' }
         : { exitCode: 0, stdout: KEY, stderr: '' },
@@ -86,7 +76,7 @@ describe('waitUntilReady', () => {
 
   it('fails at once, naming `devc logs`, when the workspace exits while starting', async () => {
     const sshd = await fakeSshd();
-    const { backend } = fakeBackend(sshd.port, ['exited'], () => ({ exitCode: 0, stdout: KEY, stderr: '' }));
+    const { backend } = fakeBackend(sshd.port, 'exited', () => ({ exitCode: 0, stdout: KEY, stderr: '' }));
     await expect(waitUntilReady(await context(), backend, 'w', 20_000)).rejects.toMatchObject({
       message: expect.stringContaining('exited with code 1 while starting'),
       hint: expect.stringContaining('devc logs'),

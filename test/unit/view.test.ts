@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { createContext } from '../../src/context.js';
-import type { Backend, WorkspaceDetails } from '../../src/backends/backend.js';
+import type { WorkspaceDetails } from '../../src/backends/backend.js';
 import { fileFromTar, idleTimeoutOf, parseTime } from '../../src/backends/docker/lifecycle.js';
 import { bytes, renderView, viewJson } from '../../src/commands/view.js';
 import { lastLines } from '../../src/services/logs.js';
 import { explainState, viewWorkspace, type WorkspaceView } from '../../src/services/view.js';
 import type { Workspace } from '../../src/workspace/model.js';
+import { FakeBackend } from './support/fake-backend.js';
 import { testIO } from './support/io.js';
 
 const base: Workspace = {
@@ -161,10 +162,8 @@ describe('last used and idle time left', () => {
     startedAt: '2026-06-15T11:50:00Z',
   };
   async function viewOf(workspace: Workspace, d: Partial<WorkspaceDetails>) {
-    const backend = {
-      kind: 'docker',
-      details: () => Promise.resolve({ ...details(), ...d }),
-    } as unknown as Backend;
+    const backend = new FakeBackend([workspace]);
+    backend.detailsOf.set(workspace.name, { ...details(), ...d });
     const ctx = createContext({ io: testIO().io, env: { DEVC_HOME: '/nonexistent/devc-unit' } });
     return viewWorkspace(ctx, { workspace, backend }, now);
   }
