@@ -7,7 +7,7 @@ import type { Ide } from './code.js';
 import type { ForwarderState } from '../ports/files.js';
 import type { Workspace } from '../workspace/model.js';
 import { renderPortNotes, renderUp, upJson } from './render/up.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 
 export function registerUp(program: Command, ctx: Context): void {
   program
