@@ -70,7 +70,8 @@ Learn more: devc <command> --help`,
   return program;
 }
 
-function handleError(ctx: Context, error: unknown, json: boolean): number {
+/** The one top-level handler: prints an error (one JSON line on stdout too with --json); its exit code. */
+export function handleError(ctx: Context, error: unknown, json: boolean): number {
   if (error instanceof PassthroughExit) return error.exitCode;
   if (error instanceof CommanderError) {
     if (
@@ -82,18 +83,21 @@ function handleError(ctx: Context, error: unknown, json: boolean): number {
     return ExitCode.usage;
   }
   if (ctx.signal.aborted) {
-    if (json) ctx.io.json({ outcome: 'error', message: 'Cancelled.', hint: '' });
-    else ctx.io.err('Cancelled.');
+    if (json) ctx.io.out(errorLine('Cancelled.', undefined));
+    ctx.io.err('Cancelled.');
     return ExitCode.cancelled;
   }
   const described = describeError(error);
-  if (json) {
-    ctx.io.out(JSON.stringify({ outcome: 'error', message: described.message, hint: described.hint ?? '' }));
-  }
+  if (json) ctx.io.out(errorLine(described.message, described.hint));
   ctx.io.err(ctx.io.paint('red', `error: ${described.message}`));
   if (described.details) ctx.io.err(indent(tail(described.details, 20)));
   if (described.hint) ctx.io.err(described.hint);
   return described.exitCode;
+}
+
+/** What `--json` prints for any error: one line, so a script reads it like every other result. */
+function errorLine(message: string, hint: string | undefined): string {
+  return JSON.stringify({ outcome: 'error', message, hint: hint ?? '' });
 }
 
 function tail(text: string, lines: number): string {

@@ -1,5 +1,5 @@
 import type { Backend } from './backends/backend.js';
-import { createBackend } from './backends/factory.js';
+import { createBackend, type BackendOptions } from './backends/factory.js';
 import type { IO } from './io.js';
 import { resolvePaths, type Paths } from './paths.js';
 import { devcVersion } from './version.js';
@@ -12,20 +12,34 @@ export interface Context {
   cwd: string;
   paths: Paths;
   version: string;
-  /** The backend of that kind (default: DEVC_BACKEND, else docker), created once. */
-  backend(kind?: BackendKind): Promise<Backend>;
+  /**
+   * The backend of that kind (default: DEVC_BACKEND, else docker), made with these options (default:
+   * `backendOptions`); created once per kind and options.
+   */
+  backend(kind?: BackendKind, options?: BackendOptions): Promise<Backend>;
   /** Every backend the user has workspaces on (for list and dashboard). */
-  backends(): Promise<Backend[]>;
+  backends(options?: BackendOptions): Promise<Backend[]>;
+  /** What this call chose about its backends (`up --context`); the forwarder it starts is told too. */
+  backendOptions: BackendOptions;
   /** Aborted when the user presses Ctrl-C. */
   signal: AbortSignal;
   /** Asks the user; answers no when there is no terminal to ask at. */
   prompter: Prompter;
+  /** Opens links in the user's browser. */
+  browser: Browser;
 }
 
 /** Questions to the user at the terminal. */
 export interface Prompter {
   /** A yes/no question (ending in ":"); false when no terminal can answer. */
   confirm(question: string): Promise<boolean>;
+  /** One of `items` (e.g. which devcontainer.json); an empty answer cancels. Ask only at a terminal. */
+  pick(question: string, items: string[]): Promise<string>;
+}
+
+/** The user's browser (or whatever the system opens that kind of link with). */
+export interface Browser {
+  open(url: string): Promise<void>;
 }
 
 export interface ContextOptions {
@@ -34,20 +48,22 @@ export interface ContextOptions {
   cwd?: string;
   signal?: AbortSignal;
   prompter?: Prompter;
-  backendFactory?: (kind: BackendKind, env: NodeJS.ProcessEnv) => Promise<Backend>;
+  browser?: Browser;
+  backendFactory?: (kind: BackendKind, env: NodeJS.ProcessEnv, options: BackendOptions) => Promise<Backend>;
 }
 
 export function createContext(options: ContextOptions): Context {
   const env = options.env ?? process.env;
   const factory = options.backendFactory ?? createBackend;
   const signal = options.signal ?? new AbortController().signal;
-  const made = new Map<BackendKind, Promise<Backend>>();
-  const backend = (kind?: BackendKind): Promise<Backend> => {
+  const made = new Map<string, Promise<Backend>>();
+  const backend = (kind?: BackendKind, backendOptions: BackendOptions = {}): Promise<Backend> => {
     const chosen = kind ?? defaultBackendKind(env);
-    let promise = made.get(chosen);
+    const key = JSON.stringify([chosen, backendOptions.context, backendOptions.namespace]);
+    let promise = made.get(key);
     if (!promise) {
-      promise = factory(chosen, env);
-      made.set(chosen, promise);
+      promise = factory(chosen, env, backendOptions);
+      made.set(key, promise);
     }
     return promise;
   };
@@ -58,9 +74,21 @@ export function createContext(options: ContextOptions): Context {
     paths: resolvePaths(env),
     version: devcVersion(),
     backend,
-    backends: () => allBackends(env, options.io, backend),
+    backends: (backendOptions = {}) => allBackends(env, options.io, (kind) => backend(kind, backendOptions)),
+    backendOptions: {},
     signal,
     prompter: options.prompter ?? terminalPrompter(options.io, signal),
+    browser: options.browser ?? systemBrowser(),
+  };
+}
+
+/** The same context for a call that chose its backends' options: every backend it reaches uses them. */
+export function withBackendOptions(ctx: Context, options: BackendOptions): Context {
+  return {
+    ...ctx,
+    backend: (kind, chosen = options) => ctx.backend(kind, chosen),
+    backends: (chosen = options) => ctx.backends(chosen),
+    backendOptions: options,
   };
 }
 
@@ -71,6 +99,20 @@ function terminalPrompter(io: IO, signal: AbortSignal): Prompter {
       if (!io.interactive) return false;
       const { confirm } = await import('./ui/confirm.js');
       return confirm(io, question, signal);
+    },
+    pick: async (question, items) => {
+      const { pick } = await import('./ui/pick.js');
+      return pick(io, question, items);
+    },
+  };
+}
+
+/** The `open` package, loaded on the first link. */
+function systemBrowser(): Browser {
+  return {
+    open: async (url) => {
+      const { default: open } = await import('open');
+      await open(url);
     },
   };
 }

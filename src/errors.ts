@@ -1,7 +1,7 @@
 import { lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-/** Exit codes are a contract (DESIGN.md): scripts depend on them. */
+/** Exit codes are a contract (README.md, "Scripting and CI"): scripts depend on them. */
 export const ExitCode = {
   ok: 0,
   error: 1,

@@ -37,8 +37,3 @@ function defaultHome(env: NodeJS.ProcessEnv): string {
   if (process.platform === 'win32') return path.join(env.APPDATA ?? os.homedir(), 'devc');
   return path.join(env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'devc');
 }
-
-/** The folder a workspace's clone lives in. */
-export function sourceDir(paths: Paths, workspace: string): string {
-  return path.join(paths.workspacesDir, workspace, 'source');
-}

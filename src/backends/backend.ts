@@ -23,7 +23,7 @@ export interface ListOptions {
   onIgnored?: (message: string) => void;
 }
 
-/** One interface for every engine (DESIGN.md): commands never branch on the backend. */
+/** One interface for every engine: commands never branch on the backend. */
 export interface Backend {
   readonly kind: BackendKind;
   /** Throws EngineError with a next step when the engine can't be reached. */
@@ -34,8 +34,7 @@ export interface Backend {
   create(spec: WorkspaceSpec): Promise<Workspace>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;
-  /** Removes the workspace and everything it owns in the engine. */
-  /** `keepData`: only the container or pod goes; source, home and other volumes stay (rebuild). */
+  /** Removes the workspace and all it owns; `keepData`: only its container or pod, volumes stay (rebuild). */
   remove(name: string, options?: { keepData?: boolean }): Promise<void>;
   /** Runs a command with the caller's stdio; resolves to its exit code. */
   execInteractive(name: string, command: string[], options?: ExecOptions): Promise<number>;

@@ -2,8 +2,23 @@ import { UsageError } from '../errors.js';
 import type { BackendKind } from '../workspace/model.js';
 import type { Backend } from './backend.js';
 
+/**
+ * Choices one call makes about its backend, passed in rather than through the environment, so one
+ * process can act for several callers. Each falls back to its variable when not given.
+ */
+export interface BackendOptions {
+  /** Kubernetes: the kubeconfig context (--context; else DEVC_KUBE_CONTEXT; else the current one). */
+  context?: string;
+  /** Kubernetes: the namespace (--namespace; else DEVC_NAMESPACE; else the context's, else devc). */
+  namespace?: string;
+}
+
 /** The one place a backend is chosen. Each is imported lazily so `devc --version` loads neither. */
-export async function createBackend(kind: BackendKind, env: NodeJS.ProcessEnv): Promise<Backend> {
+export async function createBackend(
+  kind: BackendKind,
+  env: NodeJS.ProcessEnv,
+  options: BackendOptions = {},
+): Promise<Backend> {
   switch (kind) {
     case 'docker': {
       const { DockerBackend } = await import('./docker/backend.js');
@@ -11,7 +26,7 @@ export async function createBackend(kind: BackendKind, env: NodeJS.ProcessEnv): 
     }
     case 'kubernetes': {
       const { KubernetesBackend } = await import('./kubernetes/backend.js');
-      return new KubernetesBackend(env);
+      return new KubernetesBackend(env, options);
     }
     default: {
       const never: never = kind;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 import { workspaceOption } from './options.js';
 
 export type Ide = 'code-server' | 'vscode' | 'none';
@@ -21,15 +21,6 @@ export function registerCode(program: Command, ctx: Context): void {
     });
 }
 
-/** Whether devc may start a browser or an editor: not in CI, not asked not to, and a display exists. */
-export function canOpen(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): boolean {
-  const truthy = (v: string | undefined) => Boolean(v) && v !== '0' && v !== 'false';
-  if (truthy(env.CI) || truthy(env.DEVC_NO_BROWSER)) return false;
-  if (platform === 'linux' || platform === 'freebsd' || platform === 'openbsd')
-    return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
-  return true;
-}
-
 /**
  * Opens (or prints the link to) code-server or desktop VS Code for a workspace. Links go to stdout,
  * or to stderr when stdout carries something else (`up --json`).
@@ -42,14 +33,13 @@ export async function openIde(
   linksOnStderr = false,
 ): Promise<void> {
   if (ide === 'none') return;
+  const { canOpen, codeDesktop, codeWeb } = await import('../services/code.js');
   const launch = open && canOpen(ctx.env);
   const link = (text: string): void => (linksOnStderr ? ctx.io.err(text) : ctx.io.out(text));
   if (ide === 'code-server') {
-    const { codeWeb } = await import('../services/code.js');
     const web = await codeWeb(ctx, name);
     if (launch) {
-      const { default: openUrl } = await import('open');
-      await openUrl(web.login.url);
+      await ctx.browser.open(web.login.url);
       ctx.io.err('Opening code-server in your browser…');
     } else {
       ctx.io.err('Open this link in your browser within 2 minutes (it works once and logs you in):');
@@ -61,7 +51,6 @@ export async function openIde(
     ctx.io.err(`code-server: ${web.workbenchUrl}`);
     return;
   }
-  const { codeDesktop } = await import('../services/code.js');
   const desktop = await codeDesktop(ctx, name);
   if (!desktop.sshConfigured)
     ctx.io.warn('VS Code reaches workspaces through ~/.ssh/config: run `devc config-ssh` once first.');
@@ -74,8 +63,7 @@ export async function openIde(
   const viaCli = await execa('code', ['--folder-uri', desktop.uri], { reject: false, stdio: 'ignore' });
   if (viaCli.exitCode !== 0) {
     // No `code` on PATH: the vscode:// handler the OS knows opens the same folder.
-    const { default: openUrl } = await import('open');
-    await openUrl(desktop.uri.replace(/^vscode-remote:\/\//, 'vscode://vscode-remote/'));
+    await ctx.browser.open(desktop.uri.replace(/^vscode-remote:\/\//, 'vscode://vscode-remote/'));
   }
   ctx.io.success(`Opened ${desktop.workspace} in VS Code`);
 }

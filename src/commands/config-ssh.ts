@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 
 export function registerConfigSsh(program: Command, ctx: Context): void {
   program

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 
 export function registerDashboard(program: Command, ctx: Context): void {
   program

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { DevcError, UsageError } from '../errors.js';
 import { parseDuration } from '../workspace/duration.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 import { workspaceOption } from './options.js';
 
 interface DeleteFlags {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 
 export function registerDoctor(program: Command, ctx: Context): void {
   program

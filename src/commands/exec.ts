@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { PassthroughExit, UsageError } from '../errors.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 import { workspaceOption } from './options.js';
 
 export function registerExec(program: Command, ctx: Context): void {

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { parseVariant, VARIANTS, type Variant } from '../workspace/variants.js';
 import { age, humanSize, table } from '../ui/table.js';
 import { createProgress } from '../ui/progress.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 
 export function registerImages(program: Command, ctx: Context): void {
   const images = program.command('images').description('build and list the dev8 images');

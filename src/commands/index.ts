@@ -38,8 +38,3 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerImages(program, ctx);
   registerDoctor(program, ctx);
 }
-
-/** Examples block for a command's help. */
-export function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-}

@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import type { Workspace } from '../workspace/model.js';
 import { age, table } from '../ui/table.js';
 import { formatDuration } from '../workspace/duration.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 
 export function registerList(program: Command, ctx: Context): void {
   program

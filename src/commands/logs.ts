@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 import { workspaceOption } from './options.js';
 
 export function registerLogs(program: Command, ctx: Context): void {

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { parsePortPair } from '../ports/config.js';
 import type { PortStatus } from '../ports/files.js';
 import { table } from '../ui/table.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 import { workspaceOption } from './options.js';
 
 export function registerPorts(program: Command, ctx: Context): void {

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { Context } from '../context.js';
+import { withBackendOptions, type Context } from '../context.js';
 import { parseBackendKind } from '../backends/factory.js';
 import { parseIdleTimeout } from '../workspace/duration.js';
 import { parseVariant, VARIANTS } from '../workspace/variants.js';
@@ -7,7 +7,7 @@ import type { Ide } from './code.js';
 import type { ForwarderState } from '../ports/files.js';
 import type { Workspace } from '../workspace/model.js';
 import { renderPortNotes, renderUp, upJson } from './render/up.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 
 export function registerUp(program: Command, ctx: Context): void {
   program
@@ -84,27 +84,29 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
           json?: boolean;
         },
       ) => {
-        // The Kubernetes backend (and the forwarder it starts) read these from the environment.
-        if (opts.context !== undefined) ctx.env.DEVC_KUBE_CONTEXT = opts.context;
-        if (opts.namespace !== undefined) ctx.env.DEVC_NAMESPACE = opts.namespace;
+        // Every backend this call reaches, and the forwarder it starts, is made with these.
+        const call = withBackendOptions(ctx, {
+          ...(opts.context !== undefined ? { context: opts.context } : {}),
+          ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+        });
         const { up } = await import('../services/up.js');
         const { trustFromEnv } = await import('../services/trust.js');
         const { createProgress } = await import('../ui/progress.js');
         const { forwarderAfterStart, spawnForwarder } = await import('../services/forwarder.js');
         const warn = (error: unknown): null => {
-          ctx.io.warn(`Ports are not forwarded: ${error instanceof Error ? error.message : String(error)}`);
+          call.io.warn(`Ports are not forwarded: ${error instanceof Error ? error.message : String(error)}`);
           return null;
         };
         // The forwarder starts while devc waits for SSH (once: a second spawn could race the first).
         let spawning: Promise<boolean> | undefined;
         const spawn = (w: Workspace): Promise<boolean> =>
-          (spawning ??= spawnForwarder(ctx, w.name, w.backend).catch((error: unknown) =>
+          (spawning ??= spawnForwarder(call, w.name, w.backend).catch((error: unknown) =>
             Boolean(warn(error)),
           ));
         const forward = (w: Workspace): Promise<ForwarderState | null> =>
-          forwarderAfterStart(ctx, w.name, w.backend, spawn(w)).catch(warn);
+          forwarderAfterStart(call, w.name, w.backend, spawn(w)).catch(warn);
         const result = await up(
-          ctx,
+          call,
           {
             reference: repo,
             ...(opts.name !== undefined ? { name: opts.name } : {}),
@@ -114,20 +116,20 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
             ...(opts.idleTimeout !== undefined
               ? { idleTimeoutSeconds: parseIdleTimeout(opts.idleTimeout) }
               : {}),
-            trust: Boolean(opts.trust) || trustFromEnv(ctx.env),
+            trust: Boolean(opts.trust) || trustFromEnv(call.env),
             onRunning: (w) => void spawn(w),
           },
-          createProgress(ctx.io),
+          createProgress(call.io),
         );
-        const backend = await ctx.backend(result.workspace.backend);
+        const backend = await call.backend(result.workspace.backend);
         const forwarder = await forward(result.workspace);
         const json = await upJson(backend, result, forwarder?.ports ?? []);
-        if (opts.json) ctx.io.json(json);
-        else renderUp(ctx.io, json, result.created);
-        renderPortNotes(ctx.io, forwarder?.ports ?? []);
+        if (opts.json) call.io.json(json);
+        else renderUp(call.io, json, result.created);
+        renderPortNotes(call.io, forwarder?.ports ?? []);
         if (opts.ide && opts.ide !== 'none') {
           const { openIde } = await import('./code.js');
-          await openIde(ctx, result.workspace.name, opts.ide as Ide, true, Boolean(opts.json));
+          await openIde(call, result.workspace.name, opts.ide as Ide, true, Boolean(opts.json));
         }
       },
     );

@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import type { WorkspaceView } from '../services/view.js';
 import { formatDuration } from '../workspace/duration.js';
 import { age, table } from '../ui/table.js';
-import { examples } from './index.js';
+import { examples } from './help.js';
 import { workspaceOption } from './options.js';
 
 export function registerView(program: Command, ctx: Context): void {

@@ -19,6 +19,15 @@ export interface CodeWeb {
   login: OneShotLogin;
 }
 
+/** Whether devc may start a browser or an editor: not in CI, not asked not to, and a display exists. */
+export function canOpen(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): boolean {
+  const truthy = (v: string | undefined) => Boolean(v) && v !== '0' && v !== 'false';
+  if (truthy(env.CI) || truthy(env.DEVC_NO_BROWSER)) return false;
+  if (platform === 'linux' || platform === 'freebsd' || platform === 'openbsd')
+    return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+  return true;
+}
+
 /**
  * The host name a workspace's code-server is opened at in the browser. `*.localhost` names reach
  * loopback (RFC 6761; Chromium, Firefox, Safari and curl resolve them themselves), and a cookie set

@@ -52,7 +52,7 @@ export async function createWorkspace(
   const config = await chooseConfig(
     plan.sourcePath,
     plan.devcontainerPath,
-    ctx.io.interactive ? (c) => pickConfig(ctx, c) : undefined,
+    ctx.io.interactive ? (c) => ctx.prompter.pick('Which devcontainer.json:', c) : undefined,
   );
   const resolved = config
     ? await progress.phase(`Reading ${config}`, `Read ${config}`, () =>
@@ -174,11 +174,6 @@ async function writeAgentConfig(
   if (token) await writeFile(path.join(dir, 'github-token'), token, { mode: 0o600 });
   else await rm(path.join(dir, 'github-token'), { force: true });
   return dir;
-}
-
-async function pickConfig(ctx: Context, configs: string[]): Promise<string> {
-  const { pick } = await import('../ui/pick.js');
-  return pick(ctx.io, 'Which devcontainer.json:', configs);
 }
 
 /** Installs customizations.vscode.extensions into code-server; a warning, not a failure, when it can't. */

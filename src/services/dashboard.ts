@@ -90,14 +90,12 @@ export function dashboardActions(ctx: Context): DashboardActions & { close: () =
     },
     async openCodeServer(workspace) {
       // What `devc code --web` does: forward, log in, a one-shot link that signs the browser in.
-      const { codeWeb } = await import('./code.js');
-      const { canOpen } = await import('../commands/code.js');
+      const { canOpen, codeWeb } = await import('./code.js');
       const web = await codeWeb(quiet, workspace.name);
       logins.add(web.login);
       if (!canOpen(ctx.env))
         return `Open this link within 2 minutes; it signs you in once:\n${web.login.url}`;
-      const { default: openUrl } = await import('open');
-      await openUrl(web.login.url);
+      await ctx.browser.open(web.login.url);
       return `Opened code-server of ${workspace.name} in your browser`;
     },
     async rebuild(workspace, onPhase) {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { BackendOptions } from '../backends/factory.js';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
 import { portFiles, readJson, readPortsConfig, readRequests, type ForwarderState } from '../ports/files.js';
@@ -52,7 +53,7 @@ export async function spawnForwarder(ctx: Context, workspace: string, kind: Back
     const child = spawn(process.execPath, [entry, workspace, kind], {
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
-      env: forwarderEnv(ctx.env),
+      env: forwarderEnv(ctx.env, ctx.backendOptions),
       cwd: ctx.paths.home,
     });
     pid = child.pid;
@@ -123,10 +124,15 @@ export async function waitForState(
   }
 }
 
-/** The forwarder needs devc's and the engine's settings, not the user's tokens. */
-function forwarderEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * The forwarder needs devc's and the engine's settings, not the user's tokens; the call's backend
+ * options reach it as the variables they stand for (its own process, its own environment).
+ */
+export function forwarderEnv(env: NodeJS.ProcessEnv, options: BackendOptions = {}): NodeJS.ProcessEnv {
   const out = { ...env };
   for (const secret of ['GITHUB_TOKEN', 'GH_TOKEN']) delete out[secret];
+  if (options.context !== undefined) out.DEVC_KUBE_CONTEXT = options.context;
+  if (options.namespace !== undefined) out.DEVC_NAMESPACE = options.namespace;
   return out;
 }
 

@@ -88,7 +88,7 @@ async function checkConfig(
   const config = await chooseConfig(
     source.path,
     old.devcontainerConfig,
-    ctx.io.interactive ? (c) => pickConfig(ctx, c) : undefined,
+    ctx.io.interactive ? (c) => ctx.prompter.pick('Which devcontainer.json:', c) : undefined,
   );
   if (!config) return undefined;
   let configuration: Record<string, unknown>;
@@ -109,11 +109,6 @@ async function checkConfig(
     policy: trust,
   });
   return config;
-}
-
-async function pickConfig(ctx: Context, configs: string[]): Promise<string> {
-  const { pick } = await import('../ui/pick.js');
-  return pick(ctx.io, 'Which devcontainer.json:', configs);
 }
 
 /** Where the config is read from, and the branch checked out there. */

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Paths } from '../paths.js';
@@ -46,11 +46,4 @@ export async function configuredIdleTimeout(paths: Paths): Promise<number | unde
       hint: 'Use e.g. 90s, 30m, 1h30m, 2d (at most 30d), or 0 for never.',
     });
   }
-}
-
-/** Writes one setting, keeping the others. */
-export async function writeUserConfig(paths: Paths, change: Partial<UserConfig>): Promise<void> {
-  const config = { ...(await readUserConfig(paths)), ...change };
-  await mkdir(paths.home, { recursive: true, mode: 0o700 });
-  await writeFile(configFile(paths), `${JSON.stringify(config, null, 2)}\n`);
 }

@@ -1,7 +1,7 @@
 import { devcVersion } from '../version.js';
 import { Label, type WorkspaceSpec } from './model.js';
 
-/** The labels every engine object of a new workspace carries (DESIGN.md: the engine is the database). */
+/** The labels every engine object of a new workspace carries (docs/architecture.md: the engine is the database). */
 export function workspaceLabels(
   spec: Pick<WorkspaceSpec, 'name' | 'repository' | 'owner' | 'home' | 'sourcePath' | 'folder'>,
   extra: Record<string, string> = {},

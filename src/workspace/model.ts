@@ -2,7 +2,7 @@ export type BackendKind = 'docker' | 'kubernetes';
 
 export type WorkspaceState = 'running' | 'starting' | 'stopped' | 'exited' | 'failed' | 'missing';
 
-/** Labels every object a workspace owns carries (DESIGN.md): the engine is the database. */
+/** Labels every object a workspace owns carries: the engine is the database (docs/architecture.md). */
 export const Label = {
   workspace: 'dev.devc.workspace',
   repository: 'dev.devc.repository',

@@ -25,7 +25,7 @@ export const REFERENCE_FORMS = [
 
 const SEGMENT = /^[A-Za-z0-9_.-]+$/;
 
-/** Parses a repository reference (DESIGN.md "Repository references"). Throws UsageError for no known form. */
+/** Parses a repository reference (README.md, "Repository references"). Throws UsageError for no known form. */
 export function parseReference(input: string, env: NodeJS.ProcessEnv, cwd = process.cwd()): RepositoryRef {
   const raw = input.trim();
   if (raw === '') throw invalid(input);

@@ -7,7 +7,7 @@ import { main } from '../../src/cli.js';
 import { findUnsavedWork, hasUnsavedWork } from '../../src/git/safety.js';
 import { resolvePaths } from '../../src/paths.js';
 import { pickForCleanup } from '../../src/services/cleanup.js';
-import { configuredIdleTimeout, readUserConfig, writeUserConfig } from '../../src/workspace/config.js';
+import { configuredIdleTimeout, readUserConfig } from '../../src/workspace/config.js';
 import type { Workspace } from '../../src/workspace/model.js';
 import { testIO } from './support/io.js';
 
@@ -63,11 +63,13 @@ describe('user config (DEVC_HOME/config.json)', () => {
     const paths = resolvePaths({ DEVC_HOME: home });
     expect(await readUserConfig(paths)).toEqual({});
     expect(await configuredIdleTimeout(paths)).toBeUndefined();
-    await writeUserConfig(paths, { idleTimeout: '1h30m' });
+    const writeUserConfig = (config: object) =>
+      writeFile(path.join(home, 'config.json'), JSON.stringify(config));
+    await writeUserConfig({ idleTimeout: '1h30m' });
     expect(await configuredIdleTimeout(paths)).toBe(5400);
-    await writeUserConfig(paths, { idleTimeout: '0' });
+    await writeUserConfig({ idleTimeout: '0' });
     expect(await configuredIdleTimeout(paths)).toBe(0);
-    await writeUserConfig(paths, { idleTimeout: 'soon' });
+    await writeUserConfig({ idleTimeout: 'soon' });
     await expect(configuredIdleTimeout(paths)).rejects.toThrow(/not a duration/);
     await writeFile(path.join(home, 'config.json'), '{ nope');
     await expect(readUserConfig(paths)).rejects.toThrow(/config.json is not valid JSON/);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
+import { handleError, main } from '../../src/cli.js';
+import { createContext } from '../../src/context.js';
+import { CancelledError, UsageError } from '../../src/errors.js';
 import { testIO } from './support/io.js';
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -49,5 +51,44 @@ describe('flag parsing and exit codes', () => {
   it('prints no escape sequences when not a terminal', async () => {
     const r = await run(['up', 'not a ref!']);
     expect(r.stderr).not.toContain('\u001b[');
+  });
+});
+
+describe('the top-level handler with --json', () => {
+  /** Runs the handler on `error`, after Ctrl-C when `aborted`. */
+  function handled(error: unknown, aborted: boolean) {
+    const t = testIO();
+    const abort = new AbortController();
+    if (aborted) abort.abort();
+    const ctx = createContext({ io: t.io, env: {}, signal: abort.signal });
+    const code = handleError(ctx, error, true);
+    return { code, stdout: t.stdout(), stderr: t.stderr() };
+  }
+
+  it.each([
+    [
+      'Ctrl-C (the work rejects with an AbortError)',
+      new DOMException('aborted', 'AbortError'),
+      true,
+      130,
+      'Cancelled.',
+      '',
+    ],
+    [
+      'a declined question',
+      new CancelledError('Cancelled: not trusted.'),
+      false,
+      130,
+      'Cancelled: not trusted.',
+      '',
+    ],
+    ['a usage error', new UsageError('Bad.', { hint: 'Do this.' }), false, 2, 'Bad.', 'Do this.'],
+  ])('%s: one line of JSON on stdout, exit %i', (_, error, aborted, exitCode, message, hint) => {
+    const r = handled(error, aborted);
+    expect(r.code).toBe(exitCode);
+    expect(r.stdout.endsWith('\n')).toBe(true);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(JSON.parse(r.stdout)).toEqual({ outcome: 'error', message, hint });
+    expect(r.stderr).toContain(message);
   });
 });

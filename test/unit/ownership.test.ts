@@ -99,6 +99,7 @@ describe('names read from engine labels', () => {
     const target = {
       context: 'c',
       namespace: 'ns',
+      namespaceNamed: true,
       core: {
         listNamespacedPersistentVolumeClaim: () =>
           Promise.resolve({ items: [pvc('devc-shop', 'shop'), pvc('evil', '..')] }),

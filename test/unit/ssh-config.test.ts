@@ -133,7 +133,7 @@ describe('ProxyCommand host names and opening editors', () => {
     [{ DEVC_NO_BROWSER: '0' }, 'darwin', true],
     [{ CI: 'true' }, 'darwin', false],
   ] as const)('canOpen(%j, %s) is %s', async (env, platform, expected) => {
-    const { canOpen } = await import('../../src/commands/code.js');
+    const { canOpen } = await import('../../src/services/code.js');
     expect(canOpen(env, platform)).toBe(expected);
   });
 });

@@ -38,6 +38,7 @@ function context(options: { tty: boolean; answers?: boolean[] }) {
         questions.push(question);
         return Promise.resolve(answers.shift() ?? false);
       },
+      pick: () => Promise.reject(new Error('trust asks no pick')),
     },
   });
   return { ctx, questions, stderr: t.stderr };

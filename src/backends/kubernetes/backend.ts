@@ -17,6 +17,7 @@ import type {
 } from '../backend.js';
 import { DevcError } from '../../errors.js';
 import type { UnsavedWork } from '../../git/safety.js';
+import type { BackendOptions } from '../factory.js';
 import type { Workspace, WorkspaceSpec, WorkspaceState } from '../../workspace/model.js';
 import type { KubeTarget } from './client.js';
 import type { KubeExtras } from './create.js';
@@ -28,7 +29,6 @@ import { findWorkspace, listWorkspaces } from './lookup.js';
 import { objectName } from './objects.js';
 import { podState } from './pods.js';
 import { dialPod, relay } from './portforward.js';
-import { kubeconfigPresent } from './presence.js';
 import { fetchForPlanning, type PlanningFetch } from './source.js';
 import { unsavedWorkIn } from './unsaved.js';
 
@@ -58,15 +58,13 @@ export class KubernetesBackend
   /** Workspaces whose pod this process has reached with an exec since it started it (see `seen`). */
   private readonly reached = new Set<string>();
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  /** Whether a kubeconfig is there at all (for listing workspaces of every backend). */
-  static configured(env: NodeJS.ProcessEnv): boolean {
-    return kubeconfigPresent(env);
-  }
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly options: BackendOptions = {},
+  ) {}
 
   private target(): Promise<KubeTarget> {
-    this.loaded ??= import('./client.js').then(({ loadTarget }) => loadTarget(this.env));
+    this.loaded ??= import('./client.js').then(({ loadTarget }) => loadTarget(this.env, this.options));
     return this.loaded;
   }
 

@@ -2,12 +2,13 @@ import os from 'node:os';
 import { createSecureContext } from 'node:tls';
 import type * as k8s from '@kubernetes/client-node';
 import { EngineError } from '../../errors.js';
+import type { BackendOptions } from '../factory.js';
 import { kubernetesClient } from './library.js';
 import { kubeconfigPresent } from './presence.js';
 
 export { kubeconfigPresent };
 
-/** Which cluster and namespace, from flags (through DEVC_* variables) and the user's kubeconfig. */
+/** Which cluster and namespace, from the call's options, DEVC_* variables and the user's kubeconfig. */
 export interface KubeTarget {
   config: k8s.KubeConfig;
   context: string;
@@ -15,6 +16,8 @@ export interface KubeTarget {
   namespace: string;
   /** True when nobody chose the namespace (devc creates `devc` when it is missing). */
   defaultNamespace: boolean;
+  /** True when --namespace or DEVC_NAMESPACE named it: workspaces are looked for there only. */
+  namespaceNamed: boolean;
   /** The kubeconfig user, as a label value: who made a workspace. */
   owner: string;
   core: k8s.CoreV1Api;
@@ -23,8 +26,11 @@ export interface KubeTarget {
 
 export const DEFAULT_NAMESPACE = 'devc';
 
-/** Loads the kubeconfig and picks context and namespace; throws EngineError with a fix when it can't. */
-export async function loadTarget(env: NodeJS.ProcessEnv): Promise<KubeTarget> {
+/**
+ * Loads the kubeconfig and picks context and namespace (each: the option, else its variable); throws
+ * EngineError with a fix when it can't.
+ */
+export async function loadTarget(env: NodeJS.ProcessEnv, options: BackendOptions = {}): Promise<KubeTarget> {
   if (!kubeconfigPresent(env)) {
     throw new EngineError('No kubeconfig found for the Kubernetes backend.', {
       hint: 'Set KUBECONFIG (or create ~/.kube/config) for a cluster you can reach, or use --backend docker.',
@@ -43,7 +49,7 @@ export async function loadTarget(env: NodeJS.ProcessEnv): Promise<KubeTarget> {
     );
   }
   shareConnections(config);
-  const wanted = env.DEVC_KUBE_CONTEXT;
+  const wanted = options.context ?? env.DEVC_KUBE_CONTEXT;
   if (wanted) {
     if (!config.getContextObject(wanted)) {
       throw new EngineError(`The kubeconfig has no context named ${wanted}.`, {
@@ -64,12 +70,14 @@ export async function loadTarget(env: NodeJS.ProcessEnv): Promise<KubeTarget> {
       hint: 'Pick one with --context or DEVC_KUBE_CONTEXT, or `kubectl config use-context NAME`.',
     });
   }
-  const chosen = env.DEVC_NAMESPACE || contextObject.namespace;
+  const named = options.namespace ?? env.DEVC_NAMESPACE;
+  const chosen = named || contextObject.namespace;
   return {
     config,
     context,
     namespace: chosen || DEFAULT_NAMESPACE,
     defaultNamespace: !chosen,
+    namespaceNamed: Boolean(named),
     owner: labelValue(config.getCurrentUser()?.name ?? os.userInfo().username),
     core: config.makeApiClient(CoreV1Api),
     networking: config.makeApiClient(NetworkingV1Api),

@@ -13,7 +13,6 @@ export function statusOf(error: unknown): number | undefined {
 }
 
 export const isNotFound = (error: unknown): boolean => statusOf(error) === 404;
-export const isConflict = (error: unknown): boolean => statusOf(error) === 409;
 
 function bodyOf(error: unknown): StatusBody {
   const body = (error as { body?: unknown })?.body;

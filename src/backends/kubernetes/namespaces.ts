@@ -24,7 +24,7 @@ async function read(env: NodeJS.ProcessEnv): Promise<Record<string, string[]>> {
 export async function searchNamespaces(env: NodeJS.ProcessEnv, target: KubeTarget): Promise<string[]> {
   const remembered = (await read(env))[target.context] ?? [];
   // An explicit choice narrows the search to it.
-  if (env.DEVC_NAMESPACE) return [target.namespace];
+  if (target.namespaceNamed) return [target.namespace];
   return [...new Set([target.namespace, ...remembered])];
 }
 

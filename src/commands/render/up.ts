@@ -4,7 +4,7 @@ import type { PortStatus } from '../../ports/files.js';
 import type { UpResult } from '../../services/up.js';
 import { hostAlias } from '../../ssh/known-hosts.js';
 
-/** The `up --json` object of DESIGN.md. Field names are a contract. */
+/** The `up --json` object (README.md, "Scripting and CI"). Field names are a contract. */
 export interface UpJson {
   outcome: 'success';
   name: string;
