@@ -18,6 +18,7 @@ import { checkLocalTree } from '../workspace/local-tree.js';
 import { parseReference, type RepositoryRef } from '../workspace/reference.js';
 import type { Variant } from '../workspace/variants.js';
 import { waitUntilReady } from './ready.js';
+import { sleep } from '../wait/backoff.js';
 
 export interface UpOptions {
   reference: string;
@@ -192,7 +193,7 @@ async function removeHalfMade(
       () => false,
     );
     if (removed && pass > 1) return;
-    await new Promise((r) => setTimeout(r, 200 * pass));
+    await sleep(200 * pass);
   }
 }
 
