@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { clonesRemotely, type Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
-import { DevcError, UsageError } from '../errors.js';
+import { DevcError, disappearedWhileStarting, UsageError } from '../errors.js';
 import { headOf } from '../git/trusted.js';
 import { configuredIdleTimeout } from '../workspace/config.js';
 import { run } from '../process.js';
@@ -242,7 +242,7 @@ async function resume(
   onRunning?.(workspace);
   // A resumed container keeps its host key (made once per container): the pin stays valid.
   await waitUntilReady(ctx, backend, workspace.name, undefined, true);
-  return (await backend.find(workspace.name)) ?? missing(workspace.name);
+  return (await backend.find(workspace.name)) ?? disappearedWhileStarting(workspace.name);
 }
 
 async function findExisting(
@@ -334,8 +334,4 @@ function ownerName(): string {
   } catch {
     return 'unknown';
   }
-}
-
-function missing(name: string): never {
-  throw new DevcError(`Workspace ${name} disappeared while starting.`, { hint: 'Run `devc up` again.' });
 }
