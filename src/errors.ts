@@ -43,6 +43,11 @@ export class CancelledError extends DevcError {
   }
 }
 
+/** A workspace devc just made or started is no longer found (another devc deleted it meanwhile). */
+export function disappearedWhileStarting(name: string): never {
+  throw new DevcError(`Workspace ${name} disappeared while starting.`, { hint: 'Run `devc up` again.' });
+}
+
 /** The engine (Docker daemon, Kubernetes API) can't be reached. */
 export class EngineError extends DevcError {}
 

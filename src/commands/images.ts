@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseVariant, VARIANTS, type Variant } from '../workspace/variants.js';
-import { age, humanSize, table } from '../ui/table.js';
+import { formatAge, formatBytes } from '../ui/format.js';
+import { table } from '../ui/table.js';
 import { createProgress } from '../ui/progress.js';
 import { examples } from './help.js';
 
@@ -63,7 +64,7 @@ export function registerImages(program: Command, ctx: Context): void {
         ctx.io.err('No dev8 images yet. Build one with `devc images build`.');
         return;
       }
-      const rows = list.map((i) => [i.variant, i.tag, humanSize(i.size), age(i.createdAt), i.image]);
+      const rows = list.map((i) => [i.variant, i.tag, formatBytes(i.size), formatAge(i.createdAt), i.image]);
       ctx.io.out(table([['VARIANT', 'TAG', 'SIZE', 'CREATED', 'IMAGE'], ...rows]));
     });
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { Workspace } from '../workspace/model.js';
-import { age, table } from '../ui/table.js';
-import { formatDuration } from '../workspace/duration.js';
+import { formatAge, formatDuration, stateColor } from '../ui/format.js';
+import { table } from '../ui/table.js';
 import { examples } from './help.js';
 
 export function registerList(program: Command, ctx: Context): void {
@@ -27,12 +27,12 @@ export function registerList(program: Command, ctx: Context): void {
       const shared = listed.some(({ mine }) => !mine);
       const rows = listed.map(({ workspace: w, mine }) => [
         w.name,
-        paintState(ctx, w.state),
+        ctx.io.paint(stateColor(w.state), w.state),
         w.repository.url,
         w.repository.branch ?? '',
         w.backend,
         idleColumn(w.idleTimeoutSeconds),
-        age(w.createdAt),
+        formatAge(w.createdAt),
         ...(shared ? [ownerColumn(w, mine)] : []),
       ]);
       const titles = ['NAME', 'STATE', 'REPOSITORY', 'BRANCH', 'BACKEND', 'IDLE', 'CREATED'];
@@ -69,10 +69,4 @@ export function workspaceJson(w: Workspace, mine: boolean): Record<string, unkno
 function idleColumn(seconds: number | undefined): string {
   if (seconds === undefined) return '-';
   return seconds === 0 ? 'never' : formatDuration(seconds);
-}
-
-function paintState(ctx: Context, state: Workspace['state']): string {
-  const color =
-    state === 'running' ? 'green' : state === 'stopped' ? 'gray' : state === 'starting' ? 'yellow' : 'red';
-  return ctx.io.paint(color, state);
 }

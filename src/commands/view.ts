@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { WorkspaceView } from '../services/view.js';
-import { formatDuration } from '../workspace/duration.js';
-import { age, table } from '../ui/table.js';
+import { formatAge, formatBytes, formatDuration } from '../ui/format.js';
+import { table } from '../ui/table.js';
 import { examples } from './help.js';
 import { workspaceOption } from './options.js';
 
@@ -58,7 +58,7 @@ export function viewJson(v: WorkspaceView, mine = true): Record<string, unknown>
 /** The text form: a title line, then aligned fields. */
 export function renderView(v: WorkspaceView, now = Date.now(), mine = true): string {
   const w = v.workspace;
-  const when = (iso: string | undefined): string => (iso ? age(iso, now) : '-');
+  const when = (iso: string | undefined): string => (iso ? formatAge(iso, now) : '-');
   const rows: string[][] = [
     ['state', v.stateReason.startsWith(w.state) ? v.stateReason : `${w.state} (${v.stateReason})`],
     ['repository', w.repository.url],
@@ -79,18 +79,9 @@ function idleText(v: WorkspaceView): string {
   if (v.idleTimeoutSeconds === undefined) return 'unknown';
   if (v.idleTimeoutSeconds === 0) return 'never';
   const after = `after ${formatDuration(v.idleTimeoutSeconds)} without SSH or editor use`;
-  return v.idleSecondsLeft === undefined ? after : `${after}; ${formatDuration(v.idleSecondsLeft)} left`;
+  return v.idleSecondsLeft === undefined ? after : `${after}; ${formatDuration(v.idleSecondsLeft, 2)} left`;
 }
 
-/** 1536 → "1.5 KB". */
-export function bytes(n: number | undefined): string {
-  if (n === undefined) return 'unknown';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = n;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return i === 0 ? `${value} B` : `${value.toFixed(1)} ${units[i]}`;
+function bytes(n: number | undefined): string {
+  return n === undefined ? 'unknown' : formatBytes(n);
 }

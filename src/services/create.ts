@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createsFromDevcontainer, hasCapacity, type Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
-import { DevcError } from '../errors.js';
+import { DevcError, disappearedWhileStarting } from '../errors.js';
 import type { CliLog } from '../devcontainer/cli.js';
 import { chooseConfig } from '../devcontainer/find.js';
 import { readConfiguration } from '../devcontainer/up.js';
@@ -132,7 +132,7 @@ export async function createWorkspace(
     // A backend that starts what it creates (Kubernetes) says so; no second look needed then.
     if (made.state === 'running') return made;
     await backend.start(plan.name);
-    return (await backend.find(plan.name)) ?? missing(plan.name);
+    return (await backend.find(plan.name)) ?? disappearedWhileStarting(plan.name);
   });
 }
 
@@ -210,8 +210,4 @@ async function rebuildImage(ctx: Context, variant: Variant, progress: Progress):
   const ref = imageRef(variant, ctx.version, ctx.env.DEVC_REGISTRY);
   await buildImage(ctx, variant, ref, progress, true);
   return ref;
-}
-
-function missing(name: string): never {
-  throw new DevcError(`Workspace ${name} disappeared while starting.`, { hint: 'Run `devc up` again.' });
 }

@@ -8,6 +8,7 @@ import { portFiles, readJson, readPortsConfig, readRequests, type ForwarderState
 import { isForwarderAlive, readPid } from '../transport/pidfile.js';
 import { canForward } from '../transport/route.js';
 import type { BackendKind } from '../workspace/model.js';
+import { backoff } from '../wait/backoff.js';
 
 /** The forwarder's live state, or null when none runs for this workspace. */
 export async function forwarderState(ctx: Context, workspace: string): Promise<ForwarderState | null> {
@@ -93,13 +94,13 @@ export async function stopForwarder(ctx: Context, workspace: string): Promise<bo
   const pid = await readPid(portFiles(ctx.paths, workspace).pid);
   if (pid === null || !isForwarderAlive(pid)) return false;
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 5000;
+  const wait = backoff({ first: 50, max: 50, deadline: Date.now() + 5000 });
   while (isForwarderAlive(pid)) {
-    if (Date.now() > deadline) {
+    if (wait.expired()) {
       process.kill(pid, 'SIGKILL');
       break;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await wait.pause();
   }
   return true;
 }
@@ -111,16 +112,16 @@ export async function waitForState(
   ready: (state: ForwarderState) => boolean,
   timeoutMs = 15_000,
 ): Promise<ForwarderState> {
-  const deadline = Date.now() + timeoutMs;
   // Short polls first: a forwarder usually answers within a few hundred milliseconds.
-  for (let delay = 20; ; delay = Math.min(delay * 1.5, 100)) {
+  const wait = backoff({ first: 20, max: 100, deadline: Date.now() + timeoutMs, signal: ctx.signal });
+  for (;;) {
     const state = await forwarderState(ctx, workspace);
     if (state && ready(state)) return state;
-    if (Date.now() > deadline || ctx.signal.aborted)
+    if (wait.expired() || ctx.signal.aborted)
       throw new DevcError(`Timed out waiting for the port forwarder of ${workspace}.`, {
         hint: `See ${portFiles(ctx.paths, workspace).log}.`,
       });
-    await new Promise((r) => setTimeout(r, delay));
+    await wait.pause();
   }
 }
 

@@ -4,6 +4,7 @@ import { hasLogs } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { CancelledError, DevcError } from '../errors.js';
 import type { Selected } from './select.js';
+import { sleep } from '../wait/backoff.js';
 
 export interface LogsOptions {
   follow: boolean;
@@ -70,16 +71,4 @@ export function lastLines(text: string, n: number): string {
   const trailing = lines.at(-1) === '' ? lines.pop() : undefined;
   const kept = lines.slice(-n).join('\n');
   return trailing === undefined ? kept : `${kept}\n`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

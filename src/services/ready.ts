@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 import { CancelledError, DevcError } from '../errors.js';
 import { isPinned, pinHostKey } from '../ssh/known-hosts.js';
 import { sshAnswers } from '../transport/wait.js';
+import { backoff } from '../wait/backoff.js';
 
 // The agent marks a host key it made itself; before the mark, the key may still be the image's own.
 const READ_HOST_KEY = [
@@ -42,7 +43,8 @@ export async function waitUntilReady(
   };
   // Read while sshd starts (on a resume the key is already there): the engine round trip overlaps the wait.
   let earlyKey: Promise<ExecResult | undefined> | undefined;
-  for (let delay = 25; ; delay = Math.min(delay * 1.5, 250)) {
+  const wait = backoff({ first: 25, max: 250, deadline, signal: ctx.signal });
+  for (;;) {
     if (ctx.signal.aborted) throw new CancelledError();
     // The engine is asked until the port is known and then about once a second, to notice a crash;
     // the SSH probe in between is one loopback connection.
@@ -69,11 +71,11 @@ export async function waitUntilReady(
       outputReadAt = Date.now();
       if (reason) throw await failed(`Workspace ${name} can't start: ${reason}.`);
     }
-    if (Date.now() > deadline)
+    if (wait.expired())
       throw await failed(
         `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the SSH server of workspace ${name}.`,
       );
-    await new Promise((r) => setTimeout(r, delay));
+    await wait.pause();
   }
   if (pinned) return;
   let key = await earlyKey;

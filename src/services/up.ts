@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { clonesRemotely, type Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
-import { DevcError, UsageError } from '../errors.js';
+import { DevcError, disappearedWhileStarting, UsageError } from '../errors.js';
 import { headOf } from '../git/trusted.js';
 import { configuredIdleTimeout } from '../workspace/config.js';
 import { run } from '../process.js';
@@ -18,6 +18,7 @@ import { checkLocalTree } from '../workspace/local-tree.js';
 import { parseReference, type RepositoryRef } from '../workspace/reference.js';
 import type { Variant } from '../workspace/variants.js';
 import { waitUntilReady } from './ready.js';
+import { sleep } from '../wait/backoff.js';
 
 export interface UpOptions {
   reference: string;
@@ -192,7 +193,7 @@ async function removeHalfMade(
       () => false,
     );
     if (removed && pass > 1) return;
-    await new Promise((r) => setTimeout(r, 200 * pass));
+    await sleep(200 * pass);
   }
 }
 
@@ -241,7 +242,7 @@ async function resume(
   onRunning?.(workspace);
   // A resumed container keeps its host key (made once per container): the pin stays valid.
   await waitUntilReady(ctx, backend, workspace.name, undefined, true);
-  return (await backend.find(workspace.name)) ?? missing(workspace.name);
+  return (await backend.find(workspace.name)) ?? disappearedWhileStarting(workspace.name);
 }
 
 async function findExisting(
@@ -333,8 +334,4 @@ function ownerName(): string {
   } catch {
     return 'unknown';
   }
-}
-
-function missing(name: string): never {
-  throw new DevcError(`Workspace ${name} disappeared while starting.`, { hint: 'Run `devc up` again.' });
 }

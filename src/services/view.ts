@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { hasDetails, type WorkspaceDetails } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { headOf } from '../git/trusted.js';
-import { formatDuration } from '../workspace/duration.js';
+import { formatDuration } from '../ui/format.js';
 import type { Workspace } from '../workspace/model.js';
 import { userStoppedAt } from './lifecycle.js';
 import type { Selected } from './select.js';

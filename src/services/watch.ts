@@ -2,6 +2,7 @@ import { hasEvents, hasUsage, type Backend, type WorkspaceUsage } from '../backe
 import type { Context } from '../context.js';
 import { describeError } from '../errors.js';
 import type { Workspace } from '../workspace/model.js';
+import { sleep } from '../wait/backoff.js';
 
 /** Every workspace as last seen, with what the engine says about it right now. */
 export interface Snapshot {
@@ -144,17 +145,4 @@ async function loop(signal: AbortSignal, ms: number, work: () => Promise<void>):
     if (signal.aborted) return;
     await work().catch(() => undefined);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -14,6 +14,7 @@ import type { Listening } from '../ports/proc-net.js';
 import { Listeners } from './listeners.js';
 import type { WorkspaceRoute } from './route.js';
 import { connectTcp } from './splice.js';
+import { backoff, sleep } from '../wait/backoff.js';
 
 export interface ForwarderOptions {
   workspace: string;
@@ -59,7 +60,8 @@ export class Forwarder {
     const { route, log } = this.options;
     await this.reloadFiles();
     const poll = setInterval(() => void this.reloadFiles(), 250);
-    let delay = 1000;
+    // Slower and slower while the workspace is not running; from the start again once it has run.
+    const wait = backoff({ first: 1000, max: 5000, signal: this.abort.signal });
     try {
       while (!this.abort.signal.aborted) {
         const where = await route.locate().catch((error: unknown) => {
@@ -76,15 +78,14 @@ export class Forwarder {
         this.location = where;
         this.schedule();
         if (where.state === 'running') {
-          delay = 1000;
+          wait.reset();
           await route
             .watchListening((scan) => this.onScan(scan), this.abort.signal)
             .catch((error: unknown) => log(`port scan ended: ${String(error)}`));
           this.onScan(new Map());
           await sleep(500, this.abort.signal);
         } else {
-          await sleep(delay, this.abort.signal);
-          delay = Math.min(delay * 1.5, 5000);
+          await wait.pause();
         }
       }
     } finally {
@@ -188,17 +189,4 @@ export class Forwarder {
       this.stop();
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    // The listener goes with the timer: the forwarder's signal lives as long as it does.
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

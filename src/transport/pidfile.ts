@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { sleep } from '../wait/backoff.js';
 
 /** True when `pid` is a live process (and, where /proc tells, a devc forwarder rather than a reused pid). */
 export function isForwarderAlive(pid: number): boolean {
@@ -40,7 +41,7 @@ export async function claimPidFile(file: string): Promise<boolean> {
       const holder = await readPid(file);
       if (holder === null) {
         // Being written by another starter right now, or empty from a crash: give it a moment.
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
         if ((await readPid(file)) === null) await rm(file, { force: true });
         continue;
       }

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { CancelledError, DevcError } from '../errors.js';
+import { backoff } from '../wait/backoff.js';
 
 /** Resolves when something on host:port greets like an SSH server. */
 export function sshAnswers(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
@@ -26,17 +27,22 @@ export async function waitFor(
   probe: () => Promise<boolean>,
   options: { timeoutMs: number; signal?: AbortSignal; onFail?: () => Promise<string | undefined> },
 ): Promise<void> {
-  const deadline = Date.now() + options.timeoutMs;
-  for (let delay = 50; ; delay = Math.min(delay * 1.5, 1000)) {
+  const wait = backoff({
+    first: 50,
+    max: 1000,
+    deadline: Date.now() + options.timeoutMs,
+    signal: options.signal,
+  });
+  for (;;) {
     if (options.signal?.aborted) throw new CancelledError();
     if (await probe()) return;
-    if (Date.now() > deadline) {
+    if (wait.expired()) {
       const details = options.onFail ? await options.onFail() : undefined;
       throw new DevcError(`Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${what}.`, {
         hint: 'See `devc logs` for what the workspace printed.',
         ...(details ? { details } : {}),
       });
     }
-    await new Promise((r) => setTimeout(r, delay));
+    await wait.pause();
   }
 }

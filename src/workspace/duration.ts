@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { formatDuration } from '../ui/format.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
@@ -47,22 +48,4 @@ export function keptIdleTimeoutWarning(
   const kept =
     current === 0 ? 'never stops by itself' : `keeps its idle timeout of ${formatDuration(current)}`;
   return `Workspace ${workspace} ${kept}: --idle-timeout applies to new workspaces only (delete it and \`devc up\` again to change it).`;
-}
-
-/** Seconds as a short duration: 1800 → "30m", 5400 → "1h30m". */
-export function formatDuration(seconds: number): string {
-  if (seconds <= 0) return '0';
-  let rest = Math.round(seconds);
-  let out = '';
-  for (const [unit, size] of [
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-    ['s', 1],
-  ] as const) {
-    const n = Math.floor(rest / size);
-    if (n > 0) out += `${n}${unit}`;
-    rest -= n * size;
-  }
-  return out;
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DevcError } from '../errors.js';
+import { sleep } from '../wait/backoff.js';
 
 /** A lock folder without a readable pid is someone's half-made or half-removed lock for this long. */
 export const LOCK_GRACE_MS = 30_000;
@@ -55,7 +56,7 @@ async function acquire(mine: string, dir: string, key: string, deadline: number)
         throw new DevcError(`Another devc is still working on ${key}.`, {
           hint: `If none is running, remove ${dir}.`,
         });
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
     }
   }
 }

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent, parseSize, parseStats } from '../../src/backends/docker/watch.js';
-import {
-  idleText,
-  matchesFilter,
-  shortBytes,
-  shortDuration,
-  shortRepository,
-  uptime,
-} from '../../src/ui/dashboard/format.js';
+import { idleText, matchesFilter, shortRepository, uptime } from '../../src/ui/dashboard/format.js';
 import { layoutColumns } from '../../src/ui/dashboard/columns.js';
 import type { Workspace } from '../../src/workspace/model.js';
 
@@ -39,28 +32,8 @@ describe('dashboard formatting', () => {
     expect(shortRepository({ ...base, repository: { url, branch } })).toBe(expected);
   });
 
-  it.each([
-    [0, '0s'],
-    [59, '59s'],
-    [60, '1m'],
-    [3599, '59m'],
-    [3600 + 5 * 60, '1h05m'],
-    [2 * 86400 + 4 * 3600, '2d4h'],
-  ])('duration %i s → %s', (seconds, expected) => {
-    expect(shortDuration(seconds)).toBe(expected);
-  });
-
-  it.each([
-    [512, '512B'],
-    [1536, '1.5K'],
-    [300 * 1024 * 1024, '300M'],
-    [3 * 1024 ** 3, '3.0G'],
-  ])('bytes %i → %s', (bytes, expected) => {
-    expect(shortBytes(bytes)).toBe(expected);
-  });
-
   it('uptime only for running workspaces', () => {
-    expect(uptime(base, at('2026-01-01T10:12:30Z'))).toBe('12m');
+    expect(uptime(base, at('2026-01-01T10:12:30Z'))).toBe('12m30s');
     expect(uptime({ ...base, state: 'stopped' }, at('2026-01-01T10:12:30Z'))).toBe('-');
   });
 

@@ -123,7 +123,7 @@ describe('dashboard at 80×24', () => {
     expect(lines[0]).toMatch(/^devc dashboard {2}3 workspaces +● live$/);
     expect(lines[1]).toMatch(/NAME +STATE +REPOSITORY +BACKEND +UPTIME +PORTS +CPU +MEM/);
     expect(row(frame(), 'alpha')).toMatch(
-      /^› alpha +running +acme\/alpha@main +docker +12m +3000 +2\.5% +300M$/,
+      /^› alpha +running +acme\/alpha@main +docker +12m +3000 +2\.5% +315 MB$/,
     );
     expect(row(frame(), 'beta')).toMatch(/^ {2}beta +stopped +acme\/beta@main +docker +- +- +- +-$/);
     expect(lines.every((line) => line.length <= 80)).toBe(true);

@@ -3,7 +3,7 @@ import { main } from '../../src/cli.js';
 import { createContext } from '../../src/context.js';
 import type { WorkspaceDetails } from '../../src/backends/backend.js';
 import { fileFromTar, idleTimeoutOf, parseTime } from '../../src/backends/docker/lifecycle.js';
-import { bytes, renderView, viewJson } from '../../src/commands/view.js';
+import { renderView, viewJson } from '../../src/commands/view.js';
 import { lastLines } from '../../src/services/logs.js';
 import { explainState, viewWorkspace, type WorkspaceView } from '../../src/services/view.js';
 import type { Workspace } from '../../src/workspace/model.js';
@@ -88,17 +88,9 @@ describe('view output', () => {
     expect(text).toContain('branch      main @ 0123456789ab');
     expect(text).toContain('idle stop   after 30m without SSH or editor use; 20m left');
     expect(text).toContain('last used   10m ago');
-    expect(text).toContain('disk        source 2.0 KB, home unknown');
+    expect(text).toContain('disk        source 2.0 kB, home unknown');
     expect(renderView({ ...view, idleTimeoutSeconds: 0, idleSecondsLeft: undefined })).toContain('never');
   });
-
-  it.each([
-    [0, '0 B'],
-    [1023, '1023 B'],
-    [1536, '1.5 KB'],
-    [5 * 1024 ** 3, '5.0 GB'],
-    [undefined, 'unknown'],
-  ])('bytes(%s) = %s', (n, text) => expect(bytes(n)).toBe(text));
 });
 
 describe('engine helpers', () => {

@@ -6,6 +6,7 @@ import { deletePod } from './lifecycle.js';
 import { NEEDS_ROOT_EXIT, objectName, PREPARED_MARK } from './objects.js';
 import { podFailure, untilReachable } from './pods.js';
 import { uploadTree } from './source.js';
+import { sleep } from '../../wait/backoff.js';
 
 const UNTIL_PREPARED = `until [ -e ${PREPARED_MARK} ]; do sleep 0.05; done`;
 
@@ -61,7 +62,7 @@ async function terminated(
     const state = current?.status?.containerStatuses?.find((s) => s.name === 'workspace')?.state;
     if (current && state?.terminated) return { exitCode: state.terminated.exitCode, pod: current };
     if (!current || state?.running === undefined) return undefined;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   return undefined;
 }

@@ -6,6 +6,7 @@ import type { KubeTarget } from './client.js';
 import { execCapture, type ExecTarget } from './exec.js';
 import { kubernetesClient } from './library.js';
 import { CLONE_FAILED_EXIT } from './objects.js';
+import { backoff } from '../../wait/backoff.js';
 
 const PULL_FAILURES = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull)$/;
 const CONFIG_FAILURES = /^(CreateContainerConfigError|CreateContainerError|RunContainerError)$/;
@@ -125,7 +126,8 @@ export async function untilReachable(target: KubeTarget, into: ExecTarget, scrip
   try {
     // Every 100 ms at first (a pod starts within a second or two), then less often: a pod that waits
     // long (an image pull, a volume) must not cost the API server ten requests a second.
-    for (let delay = 100; ; delay = Math.min(delay * 1.25, 1000)) {
+    const wait = backoff({ first: 100, max: 1000, factor: 1.25, signal: stop.signal });
+    for (;;) {
       // Only the word the command prints tells that it ran: an exec that can't reach the container
       // yet ends without an exit code.
       const attempt = await execCapture(into, ['sh', '-c', `${script}; echo reached`]).catch(
@@ -133,7 +135,7 @@ export async function untilReachable(target: KubeTarget, into: ExecTarget, scrip
       );
       if (attempt.stdout.trim() === 'reached') return;
       if (reported) throw new Error(`Can't reach the workspace container: ${attempt.stderr.trim()}`);
-      await Promise.race([running, new Promise((r) => setTimeout(r, delay))]);
+      await Promise.race([running, wait.pause()]);
     }
   } finally {
     stop.abort();
@@ -260,9 +262,9 @@ export async function podFailure(
 
 /** Polls until `probe` says the object is gone (deletions are graceful). */
 export async function waitGone(probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 100; Date.now() < deadline; delay = Math.min(delay * 1.5, 1000)) {
+  const wait = backoff({ first: 100, max: 1000, deadline: Date.now() + timeoutMs });
+  while (!wait.expired()) {
     if (!(await probe())) return;
-    await new Promise((r) => setTimeout(r, delay));
+    await wait.pause();
   }
 }

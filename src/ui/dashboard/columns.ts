@@ -1,6 +1,7 @@
 import type { WorkspaceUsage } from '../../backends/backend.js';
 import type { Workspace } from '../../workspace/model.js';
-import { shortBytes, shortPercent, shortRepository, stateColor, uptime, type StateColor } from './format.js';
+import { formatBytes, stateColor, type StateColor } from '../format.js';
+import { shortPercent, shortRepository, uptime } from './format.js';
 
 // The table's columns, shared by the ink table and the plain first frame (which must not load ink).
 
@@ -44,8 +45,8 @@ const COLUMNS: Column[] = [
   },
   {
     title: 'MEM',
-    width: 6,
-    cell: (r) => ({ text: running(r) && r.usage ? shortBytes(r.usage.memoryBytes) : '-' }),
+    width: 7,
+    cell: (r) => ({ text: running(r) && r.usage ? formatBytes(r.usage.memoryBytes) : '-' }),
   },
 ];
 
