@@ -234,15 +234,35 @@ async function resume(
   progress: Progress,
   onRunning: UpOptions['onRunning'],
 ): Promise<Workspace> {
-  if (workspace.state !== 'running') {
-    await progress.phase(`Starting workspace ${workspace.name}`, `Started workspace ${workspace.name}`, () =>
-      backend.start(workspace.name),
-    );
+  try {
+    if (workspace.state !== 'running') {
+      await progress.phase(
+        `Starting workspace ${workspace.name}`,
+        `Started workspace ${workspace.name}`,
+        () => backend.start(workspace.name),
+      );
+    }
+    onRunning?.(workspace);
+    // A resumed container keeps its host key (made once per container): the pin stays valid.
+    await waitUntilReady(ctx, backend, workspace.name, undefined, true);
+  } catch (error) {
+    // A `devc delete` at the same moment makes any engine step fail its own way ("not running",
+    // "marked for removal"…): when the workspace is going, that is what the user needs to hear.
+    if (!ctx.signal.aborted && (await goneSoon(backend, workspace.name)))
+      disappearedWhileStarting(workspace.name);
+    throw error;
   }
-  onRunning?.(workspace);
-  // A resumed container keeps its host key (made once per container): the pin stays valid.
-  await waitUntilReady(ctx, backend, workspace.name, undefined, true);
   return (await backend.find(workspace.name)) ?? disappearedWhileStarting(workspace.name);
+}
+
+/** Whether the workspace is gone, or goes within a few seconds (an engine removes a container in steps). */
+async function goneSoon(backend: Backend, name: string): Promise<boolean> {
+  for (let i = 0; i < 15; i++) {
+    // An inspect may fail, or still see the container, while the engine removes it: ask again.
+    if ((await backend.find(name).catch(() => undefined)) === null) return true;
+    await sleep(200);
+  }
+  return false;
 }
 
 async function findExisting(
