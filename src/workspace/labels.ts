@@ -38,7 +38,8 @@ export type LabelledFields = Pick<
 /**
  * Reads what `workspaceLabels` wrote back into Workspace fields. `notes` holds the labels whose values
  * need not be label-safe (Kubernetes keeps those in annotations; Docker has labels only); `created` is
- * the engine's own creation time, for objects of a devc that did not label it.
+ * the engine's own creation time, for objects of a devc that did not label it. An empty label counts as
+ * none.
  */
 export function readLabels(
   labels: Record<string, string>,
@@ -49,12 +50,12 @@ export function readLabels(
     name: labels[Label.workspace] ?? '',
     repository: { url: notes[Label.repository] ?? '', branch: notes[Label.branch] || undefined },
     variant: labels[Label.variant] || undefined,
-    folder: notes[Label.folder] ?? '/workspaces',
+    folder: notes[Label.folder] || '/workspaces',
     sourcePath: notes[Label.source] || undefined,
     owner: labels[Label.owner] || undefined,
     home: labels[Label.home] || undefined,
     devcontainerConfig: notes[Label.config] || undefined,
-    createdAt: notes[Label.createdAt] ?? created,
+    createdAt: notes[Label.createdAt] || created,
   };
 }
 

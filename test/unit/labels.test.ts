@@ -69,6 +69,12 @@ describe('readLabels', () => {
       },
     },
     {
+      what: 'an empty folder or creation time falls back like a missing one',
+      labels: { ...full, [Label.folder]: '', [Label.createdAt]: '' },
+      notes: undefined,
+      want: { ...fields, folder: '/workspaces', createdAt: 'engine-time' },
+    },
+    {
       what: 'long values are read from the annotations, not the labels',
       labels: { ...pick(onLabels), [Label.repository]: 'wrong' },
       notes: pick(onNotes),
