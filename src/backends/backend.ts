@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { CliLog } from '../devcontainer/cli.js';
 import type { UnsavedWork } from '../git/safety.js';
+import type { Listening } from '../ports/proc-net.js';
 import type { BackendKind, Workspace, WorkspaceSpec } from '../workspace/model.js';
 
 export interface ExecOptions {
@@ -161,6 +162,41 @@ export interface PortDialer {
 
 export function hasDial(backend: Backend): backend is Backend & PortDialer {
   return typeof (backend as Partial<PortDialer>).dial === 'function';
+}
+
+/** Where a workspace is, as the forwarder sees it. */
+export interface WorkspaceLocation {
+  state: 'running' | 'stopped' | 'missing';
+  /** The address its ports answer on from this machine (Docker: the container's bridge IP). */
+  address: string | null;
+}
+
+/**
+ * How the forwarder reaches any port of one workspace. Connections go straight to `address` (no
+ * `docker exec` stdio on the data path); only the listening-port scan goes through the engine.
+ */
+export interface WorkspaceRoute {
+  locate(): Promise<WorkspaceLocation>;
+  /**
+   * Calls `onScan` with the ports listening inside the workspace about once a second; resolves when
+   * the scan ends (the workspace stopped, or it ran for a while and should be restarted).
+   */
+  watchListening(onScan: (ports: Map<number, Listening>) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional: opens one connection to `port` inside the workspace, for engines whose workspaces have no
+   * address this machine can reach (Kubernetes: the API server's port-forward). Without it, the
+   * forwarder connects to `locate().address` itself.
+   */
+  dial?(port: number): Promise<Duplex>;
+}
+
+/** Optional: the background forwarder can follow this engine's workspaces and reach their ports. */
+export interface PortRouter {
+  route(name: string): WorkspaceRoute;
+}
+
+export function hasRoutes(backend: Backend): backend is Backend & PortRouter {
+  return typeof (backend as Partial<PortRouter>).route === 'function';
 }
 
 /** What creating a workspace from a repository's devcontainer.json needs beyond a plain spec. */

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { hasRoutes } from '../backends/backend.js';
 import type { BackendOptions } from '../backends/factory.js';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
 import { portFiles, readJson, readPortsConfig, readRequests, type ForwarderState } from '../ports/files.js';
 import { isForwarderAlive, readPid } from '../transport/pidfile.js';
-import { canForward } from '../transport/route.js';
 import type { BackendKind } from '../workspace/model.js';
 import { backoff } from '../wait/backoff.js';
 
@@ -42,7 +42,7 @@ export async function startForwarder(
  * `up` uses it when nothing is to be forwarded yet: the forwarder comes up on its own while devc exits.
  */
 export async function spawnForwarder(ctx: Context, workspace: string, kind: BackendKind): Promise<boolean> {
-  if (!canForward(kind)) return false;
+  if (!hasRoutes(await ctx.backend(kind))) return false;
   if (await forwarderState(ctx, workspace)) return true;
   const files = portFiles(ctx.paths, workspace);
   await mkdir(files.dir, { recursive: true, mode: 0o700 });

@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import { describeError } from '../errors.js';
 import type { Workspace } from '../workspace/model.js';
 import { sleep } from '../wait/backoff.js';
+import { repeat } from '../wait/repeat.js';
 
 /** Every workspace as last seen, with what the engine says about it right now. */
 export interface Snapshot {
@@ -81,11 +82,9 @@ export function watchWorkspaces(
   void (async () => {
     await refresh();
     await Promise.all([
-      loop(signal, pollMs, refresh),
+      repeat(refresh, pollMs, signal),
       followEvents(ctx, signal, pollMs, refresh, (live) => set({ live })),
-      readAll()
-        .catch(() => undefined)
-        .then(() => loop(signal, usageMs, readAll)),
+      repeat(readAll, usageMs, signal, { now: true }),
     ]);
   })();
 }
@@ -136,13 +135,4 @@ async function readUsage(
     for (const [name, value] of found) usage.set(name, value);
   }
   return usage;
-}
-
-/** Runs `work` every `ms` (after the previous run ends) until the signal aborts. */
-async function loop(signal: AbortSignal, ms: number, work: () => Promise<void>): Promise<void> {
-  while (!signal.aborted) {
-    await sleep(ms, signal);
-    if (signal.aborted) return;
-    await work().catch(() => undefined);
-  }
 }

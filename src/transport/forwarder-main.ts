@@ -2,7 +2,7 @@
  * Entry point of the background forwarder: `node forwarder-main.js NAME BACKEND`, started detached by
  * src/services/forwarder.ts with stdout and stderr going to its log file. Not a devc command.
  */
-import { hasDial } from '../backends/backend.js';
+import { hasDial, hasRoutes } from '../backends/backend.js';
 import { createBackend } from '../backends/factory.js';
 import { systemIO } from '../io.js';
 import { resolvePaths } from '../paths.js';
@@ -10,7 +10,6 @@ import { portFiles, readJson, type ForwarderState } from '../ports/files.js';
 import type { BackendKind } from '../workspace/model.js';
 import { Forwarder } from './forwarder.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
-import { routeFor } from './route.js';
 import { dialViaSsh } from './ssh-dial.js';
 
 async function runForwarder(argv: string[]): Promise<number> {
@@ -29,10 +28,15 @@ async function runForwarder(argv: string[]): Promise<number> {
   }
   const backendKind = kind as BackendKind;
   const backend = await createBackend(backendKind, process.env);
+  if (!hasRoutes(backend)) {
+    log(`the ${backendKind} backend can't forward ports`);
+    await releasePidFile(files.pid);
+    return 2;
+  }
   const forwarder = new Forwarder({
     workspace,
     files,
-    route: await routeFor(backendKind, workspace),
+    route: backend.route(workspace),
     dialLoopback: async (port) => {
       // Kubernetes: the API server's port-forward reaches the pod's loopback too.
       if (hasDial(backend)) return backend.dial(workspace, port);

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { WorkspaceRoute } from '../backends/backend.js';
 import { desiredForwards, emptyRequests, type PortsConfig } from '../ports/config.js';
 import {
   readPortsConfig,
@@ -12,7 +13,6 @@ import {
 } from '../ports/files.js';
 import type { Listening } from '../ports/proc-net.js';
 import { Listeners } from './listeners.js';
-import type { WorkspaceRoute } from './route.js';
 import { connectTcp } from './splice.js';
 import { backoff, sleep } from '../wait/backoff.js';
 

@@ -7,13 +7,13 @@ import { portFiles, readJson, type ForwarderState, type PortFiles } from '../../
 import type { Listening } from '../../src/ports/proc-net.js';
 import { resolvePaths } from '../../src/paths.js';
 import { Forwarder } from '../../src/transport/forwarder.js';
-import type { Location, WorkspaceRoute } from '../../src/transport/route.js';
+import type { WorkspaceLocation, WorkspaceRoute } from '../../src/backends/backend.js';
 
 /** A fake workspace: echo servers on another loopback address (127.0.0.2), a scan the test drives. */
 class FakeRoute implements WorkspaceRoute {
-  location: Location = { state: 'running', address: '127.0.0.2' };
+  location: WorkspaceLocation = { state: 'running', address: '127.0.0.2' };
   private emit: (ports: Map<number, Listening>) => void = () => undefined;
-  locate(): Promise<Location> {
+  locate(): Promise<WorkspaceLocation> {
     return Promise.resolve(this.location);
   }
   watchListening(onScan: (ports: Map<number, Listening>) => void, signal: AbortSignal): Promise<void> {

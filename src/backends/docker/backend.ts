@@ -9,6 +9,7 @@ import type {
   ListOptions,
   LeftoverLister,
   LogOptions,
+  PortRouter,
   StreamExec,
   UsageReporter,
   WorkspaceDetails,
@@ -16,6 +17,7 @@ import type {
   WorkspaceEvents,
   WorkspaceInspector,
   WorkspaceLogs,
+  WorkspaceRoute,
   WorkspaceUsage,
 } from '../backend.js';
 import { Label, type Workspace, type WorkspaceSpec } from '../../workspace/model.js';
@@ -36,6 +38,7 @@ import {
 } from './inspect.js';
 import { isWorkspaceName } from '../../workspace/name.js';
 import { dockerLeftovers } from './leftovers.js';
+import { DockerRoute } from './route.js';
 
 /** Names of the engine objects a workspace owns. */
 export const containerName = (name: string): string => `devc-${name}`;
@@ -54,7 +57,8 @@ export class DockerBackend
     UsageReporter,
     LeftoverLister,
     CapacityReporter,
-    DevcontainerCreator
+    DevcontainerCreator,
+    PortRouter
 {
   readonly kind = 'docker' as const;
 
@@ -234,6 +238,11 @@ export class DockerBackend
         hint: `Run \`devc up\` or \`devc start -w ${name}\`.`,
       });
     return { host: '127.0.0.1', port: Number(binding.HostPort) };
+  }
+
+  /** The forwarder's view of the workspace: its container's bridge address and socket tables. */
+  route(name: string): WorkspaceRoute {
+    return new DockerRoute(containerName(name));
   }
 
   async logs(

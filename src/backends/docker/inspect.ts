@@ -1,5 +1,5 @@
-import { Label, type Workspace, type WorkspaceState } from '../../workspace/model.js';
-import { isWorkspaceName } from '../../workspace/name.js';
+import { invalidNameLabel, readLabels } from '../../workspace/labels.js';
+import type { Workspace, WorkspaceState } from '../../workspace/model.js';
 import { AGENT_CONFIG_DIR, readAgentEnv } from './agent.js';
 import { engineTime, idleTimeoutOf } from './lifecycle.js';
 
@@ -35,12 +35,12 @@ export function toWorkspaces(
   onIgnored: (message: string) => void = () => undefined,
 ): Workspace[] {
   const valid = containers.filter((c) => {
-    const name = c.Config.Labels?.[Label.workspace] ?? '';
-    if (isWorkspaceName(name)) return true;
-    onIgnored(
-      `Ignored container ${c.Name?.replace(/^\//, '') || c.Id.slice(0, 12)}: its ${Label.workspace} label ${JSON.stringify(name)} is not a valid workspace name.`,
+    const ignored = invalidNameLabel(
+      c.Config.Labels ?? {},
+      `container ${c.Name?.replace(/^\//, '') || c.Id.slice(0, 12)}`,
     );
-    return false;
+    if (ignored) onIgnored(ignored);
+    return !ignored;
   });
   return valid.map(toWorkspace).sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -50,26 +50,18 @@ export function toWorkspace(c: InspectedContainer): Workspace {
   const labels = c.Config.Labels ?? {};
   const { state, reason } = stateOf(c.State);
   return {
-    name: labels[Label.workspace] ?? '',
+    ...readLabels(labels, c.Created),
     backend: 'docker',
     state,
     stateReason: reason,
-    repository: { url: labels[Label.repository] ?? '', branch: labels[Label.branch] || undefined },
     image: c.Config.Image,
-    variant: labels[Label.variant] || undefined,
-    folder: labels[Label.folder] ?? '/workspaces',
     user: readAgentEnv(agentConfigDir(c)).DEVC_USER ?? 'dev',
-    sourcePath: labels[Label.source] || undefined,
-    createdAt: labels[Label.createdAt] ?? c.Created,
     id: c.Id,
     // dev8 images get it as container env; an injected agent from agent.env.
     idleTimeoutSeconds: idleTimeoutOf([
       ...(c.Config.Env ?? []),
       `DEVC_IDLE_TIMEOUT=${readAgentEnv(agentConfigDir(c)).DEVC_IDLE_TIMEOUT ?? 0}`,
     ]),
-    devcontainerConfig: labels[Label.config] || undefined,
-    owner: labels[Label.owner] || undefined,
-    home: labels[Label.home] || undefined,
     startedAt: engineTime(c.State.StartedAt),
     stoppedAt: c.State.Running ? undefined : engineTime(c.State.FinishedAt),
   };

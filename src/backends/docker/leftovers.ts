@@ -1,5 +1,5 @@
 import { Label, type Workspace } from '../../workspace/model.js';
-import { isWorkspaceName } from '../../workspace/name.js';
+import { invalidNameLabel, readLabels } from '../../workspace/labels.js';
 import { engineGet } from './api.js';
 import { docker } from './engine.js';
 
@@ -22,13 +22,12 @@ export function leftoverWorkspaces(
 ): Workspace[] {
   const byName = new Map<string, InspectedVolume>();
   for (const volume of volumes) {
-    const name = volume.Labels?.[Label.workspace] ?? '';
-    if (!isWorkspaceName(name)) {
-      onIgnored(
-        `Ignored volume ${volume.Name}: its ${Label.workspace} label ${JSON.stringify(name)} is not a valid workspace name.`,
-      );
+    const ignored = invalidNameLabel(volume.Labels ?? {}, `volume ${volume.Name}`);
+    if (ignored) {
+      onIgnored(ignored);
       continue;
     }
+    const name = volume.Labels?.[Label.workspace] ?? '';
     if (containerWorkspaces.has(name)) continue;
     // The home volume carries the workspace's labels; a Compose volume may carry only the name.
     const known = byName.get(name);
@@ -43,19 +42,12 @@ function missingWorkspace(name: string, volume: InspectedVolume): Workspace {
   const labels = volume.Labels ?? {};
   const repository = labels[Label.repository] || undefined;
   return {
-    name,
+    ...readLabels(labels, volume.CreatedAt || ''),
     backend: 'docker',
     state: 'missing',
     stateReason: `its container is gone; \`devc up ${repository ?? 'REPO'} --name ${name}\` brings it back, \`devc delete -w ${name}\` removes what is left`,
-    repository: { url: repository ?? '', branch: labels[Label.branch] || undefined },
     image: '',
-    variant: labels[Label.variant] || undefined,
-    folder: labels[Label.folder] || '/workspaces',
     user: 'dev',
-    sourcePath: labels[Label.source] || undefined,
-    owner: labels[Label.owner] || undefined,
-    home: labels[Label.home] || undefined,
-    createdAt: labels[Label.createdAt] || volume.CreatedAt || '',
     id: volume.Name,
   };
 }

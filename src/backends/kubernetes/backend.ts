@@ -10,10 +10,12 @@ import type {
   ListOptions,
   LogOptions,
   PortDialer,
+  PortRouter,
   RemoteClone,
   StreamExec,
   UnsavedWorkReporter,
   WorkspaceLogs,
+  WorkspaceRoute,
 } from '../backend.js';
 import { DevcError } from '../../errors.js';
 import type { UnsavedWork } from '../../git/safety.js';
@@ -29,6 +31,7 @@ import { findWorkspace, listWorkspaces } from './lookup.js';
 import { objectName } from './objects.js';
 import { podState } from './pods.js';
 import { dialPod, relay } from './portforward.js';
+import { KubernetesRoute } from './route.js';
 import { fetchForPlanning, type PlanningFetch } from './source.js';
 import { unsavedWorkIn } from './unsaved.js';
 
@@ -46,6 +49,7 @@ export class KubernetesBackend
     StreamExec,
     WorkspaceLogs,
     PortDialer,
+    PortRouter,
     RemoteClone,
     CapacityReporter,
     DevcontainerCreator,
@@ -224,9 +228,13 @@ export class KubernetesBackend
     return fetchForPlanning(options);
   }
 
-  /** Where exec and port-forward go for a running workspace (for the forwarder's route). */
-  execTargetOf(name: string): Promise<ExecTarget> {
-    return this.runningTarget(name);
+  /** The forwarder's view of the workspace: found, dialled and scanned through this backend. */
+  route(name: string): WorkspaceRoute {
+    return new KubernetesRoute({
+      find: () => this.find(name),
+      dial: (port) => this.dial(name, port),
+      execTarget: () => this.runningTarget(name),
+    });
   }
 
   private async runningTarget(name: string): Promise<ExecTarget> {

@@ -1,5 +1,6 @@
 import { Label, type Workspace } from '../../workspace/model.js';
 import { isWorkspaceName } from '../../workspace/name.js';
+import { invalidNameLabel } from '../../workspace/labels.js';
 import type { KubeTarget } from './client.js';
 import { call, callOrNull } from './errors.js';
 import { searchNamespaces } from './namespaces.js';
@@ -47,13 +48,16 @@ export async function listWorkspaces(
       call('list', 'pods', namespace, () => target.core.listNamespacedPod({ namespace, labelSelector })),
     ]);
     for (const pvc of pvcs.items) {
-      const name = pvc.metadata?.labels?.[Label.workspace] ?? '';
-      if (!isWorkspaceName(name)) {
-        onIgnored(
-          `Ignored persistent volume claim ${pvc.metadata?.name ?? '?'} in namespace ${namespace}: its ${Label.workspace} label ${JSON.stringify(name)} is not a valid workspace name.`,
-        );
+      const labels = pvc.metadata?.labels ?? {};
+      const ignored = invalidNameLabel(
+        labels,
+        `persistent volume claim ${pvc.metadata?.name ?? '?'} in namespace ${namespace}`,
+      );
+      if (ignored) {
+        onIgnored(ignored);
         continue;
       }
+      const name = labels[Label.workspace];
       const pod = pods.items.find((p) => p.metadata?.labels?.[Label.workspace] === name) ?? null;
       all.push(toWorkspace(pvc, pod, namespace));
     }

@@ -1,14 +1,19 @@
+import type { Duplex } from 'node:stream';
 import { Writable } from 'node:stream';
-import { parseProcNetTcp, type Listening } from '../../ports/proc-net.js';
-import type { Location, WorkspaceRoute } from '../../transport/route.js';
-import { KubernetesBackend } from './backend.js';
-import { CONTAINER, type WebSocketLike } from './exec.js';
+import type { WorkspaceLocation, WorkspaceRoute } from '../backend.js';
+import type { Listening } from '../../ports/proc-net.js';
+import { SCAN_COMMAND, scanReader } from '../../ports/scan.js';
+import type { Workspace } from '../../workspace/model.js';
+import { CONTAINER, type ExecTarget, type WebSocketLike } from './exec.js';
 import { kubernetesClient } from './library.js';
 
-const END = '@@devc-scan@@';
-// As on Docker: one long-lived exec prints the socket tables every second and ends by itself after
-// ten minutes, so a forwarder killed hard leaves no loop behind in the pod.
-const SCAN_SCRIPT = `i=0; while [ $i -lt 600 ]; do cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; echo ${END}; i=$((i+1)); sleep 1; done`;
+/** What a route asks of the backend that made it, for its one workspace. */
+export interface RouteSource {
+  find(): Promise<Workspace | null>;
+  dial(port: number): Promise<Duplex>;
+  /** Where exec goes while the workspace runs; throws when it does not. */
+  execTarget(): Promise<ExecTarget>;
+}
 
 /**
  * How the forwarder reaches a Kubernetes workspace: every connection is a port-forward through the
@@ -16,44 +21,28 @@ const SCAN_SCRIPT = `i=0; while [ $i -lt 600 ]; do cat /proc/net/tcp /proc/net/t
  * `direct` (the pod's address is not reachable from here) and goes through the forwarder's loopback dial.
  */
 export class KubernetesRoute implements WorkspaceRoute {
-  private readonly backend: KubernetesBackend;
+  constructor(private readonly source: RouteSource) {}
 
-  constructor(
-    private readonly workspace: string,
-    env: NodeJS.ProcessEnv = process.env,
-  ) {
-    this.backend = new KubernetesBackend(env);
-  }
-
-  async locate(): Promise<Location> {
-    const found = await this.backend.find(this.workspace);
+  async locate(): Promise<WorkspaceLocation> {
+    const found = await this.source.find();
     if (!found) return { state: 'missing', address: null };
     return { state: found.state === 'running' ? 'running' : 'stopped', address: null };
   }
 
   /** A byte stream to `port` of the workspace (what the forwarder's loopback dial should use here). */
-  dial(port: number): ReturnType<KubernetesBackend['dial']> {
-    return this.backend.dial(this.workspace, port);
+  dial(port: number): Promise<Duplex> {
+    return this.source.dial(port);
   }
 
   async watchListening(onScan: (ports: Map<number, Listening>) => void, signal: AbortSignal): Promise<void> {
-    const target = await this.backend.execTargetOf(this.workspace);
-    let pending = '';
-    let scan = '';
+    const target = await this.source.execTarget();
+    const read = scanReader((ports) => {
+      for (const [port, listening] of ports) ports.set(port, { ...listening, direct: false });
+      onScan(ports);
+    });
     const out = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        pending += chunk.toString();
-        let newline: number;
-        while ((newline = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, newline);
-          pending = pending.slice(newline + 1);
-          if (line === END) {
-            const ports = parseProcNetTcp(scan);
-            for (const [port, listening] of ports) ports.set(port, { ...listening, direct: false });
-            onScan(ports);
-            scan = '';
-          } else scan += `${line}\n`;
-        }
+        read(chunk.toString());
         done();
       },
     });
@@ -62,7 +51,7 @@ export class KubernetesRoute implements WorkspaceRoute {
       target.namespace,
       target.pod,
       CONTAINER,
-      ['sh', '-c', SCAN_SCRIPT],
+      SCAN_COMMAND,
       out,
       null,
       null,

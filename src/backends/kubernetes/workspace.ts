@@ -1,5 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
-import { Label, type Workspace } from '../../workspace/model.js';
+import { readLabels } from '../../workspace/labels.js';
+import type { Workspace } from '../../workspace/model.js';
 import { POD_TEMPLATE } from './objects.js';
 import { podState } from './pods.js';
 
@@ -19,21 +20,13 @@ export function toWorkspace(
   const started = pod?.status?.containerStatuses?.[0]?.state?.running?.startedAt;
   const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt;
   return {
-    name: labels[Label.workspace] ?? '',
+    // sourcePath: only a local working tree lives on this machine; a remote repository lives in the PVC.
+    ...readLabels(labels, String(pvc.metadata?.creationTimestamp ?? ''), notes),
     backend: 'kubernetes',
     state,
     stateReason: reason,
-    repository: { url: notes[Label.repository] ?? '', branch: notes[Label.branch] || undefined },
     image: container?.image ?? '',
-    variant: labels[Label.variant] || undefined,
-    folder: notes[Label.folder] ?? '/workspaces',
     user: notes['dev.devc.user'] ?? 'dev',
-    // Only a local working tree lives on this machine; a remote repository lives in the PVC.
-    sourcePath: notes[Label.source] || undefined,
-    owner: labels[Label.owner] || undefined,
-    home: labels[Label.home] || undefined,
-    devcontainerConfig: notes[Label.config] || undefined,
-    createdAt: notes[Label.createdAt] ?? String(pvc.metadata?.creationTimestamp ?? ''),
     id: `${namespace}/${pvc.metadata?.name ?? ''}`,
     idleTimeoutSeconds: Number.isInteger(idle) && idle >= 0 ? idle : 0,
     startedAt: started ? new Date(started).toISOString() : undefined,

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { WorkspaceDetails } from '../../backends/backend.js';
 import type { DashboardActions, PortRow } from '../../services/dashboard.js';
 import type { Workspace } from '../../workspace/model.js';
+import { repeat } from '../../wait/repeat.js';
 
 export interface Size {
   columns: number;
@@ -87,19 +88,7 @@ export function useActivity(
   useEffect(() => {
     setDetails(undefined);
     if (!workspace || !key) return;
-    let current = true;
-    const read = (): void => {
-      actions.details(workspace).then(
-        (d) => current && setDetails(d),
-        () => undefined,
-      );
-    };
-    read();
-    const timer = setInterval(read, everyMs);
-    return () => {
-      current = false;
-      clearInterval(timer);
-    };
+    return poll(() => actions.details(workspace), setDetails, everyMs);
   }, [actions, key, everyMs]);
   return details;
 }
@@ -112,20 +101,17 @@ export function useForwarded(
 ): Map<string, number[]> {
   const [ports, setPorts] = useState(new Map<string, number[]>());
   const key = names.join(' ');
-  useEffect(() => {
-    let current = true;
-    const read = (): void => {
-      actions.forwarded(names).then(
-        (p) => current && setPorts(p),
-        () => undefined,
-      );
-    };
-    read();
-    const timer = setInterval(read, everyMs);
-    return () => {
-      current = false;
-      clearInterval(timer);
-    };
-  }, [actions, key, everyMs]);
+  useEffect(() => poll(() => actions.forwarded(names), setPorts, everyMs), [actions, key, everyMs]);
   return ports;
+}
+
+/** Hands `read()`'s answer to `set` now and every `everyMs` after; the returned function stops it. */
+function poll<T>(read: () => Promise<T>, set: (value: T) => void, everyMs: number): () => void {
+  const stop = new AbortController();
+  const once = (): Promise<void> =>
+    read().then((value) => {
+      if (!stop.signal.aborted) set(value);
+    });
+  void repeat(once, everyMs, stop.signal, { now: true });
+  return () => stop.abort();
 }
