@@ -26,8 +26,8 @@ need_pkgs() {
 
 # Host tools: the OpenSSH client (devc ssh), git (clones, the test git server), rsync/tmux for tests,
 # debootstrap for the offline base image, docker-compose for Compose configs, docker-registry for
-# `images build --push` tests, hyperfine for bench/.
-need_pkgs ca-certificates git openssh-client rsync tmux iproute2 procps curl debootstrap docker-compose docker-registry hyperfine
+# `images build --push` tests, hyperfine for bench/, shellcheck for `npm run lint` (the agent).
+need_pkgs ca-certificates git openssh-client rsync tmux iproute2 procps curl debootstrap docker-compose docker-registry hyperfine shellcheck
 
 engine_up() { docker info >/dev/null 2>&1; }
 if ! engine_up; then

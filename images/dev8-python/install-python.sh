@@ -9,6 +9,7 @@ rm -rf /var/lib/apt/lists/*
 ln -sf /usr/bin/python3 /usr/local/bin/python
 # pip in the venv trusts the system CAs (a TLS-inspecting proxy's too, see images/extra-ca).
 python3 -m venv /opt/devc/python
+# shellcheck disable=SC2086 # $tools is a space-separated list of packages
 PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
   /opt/devc/python/bin/pip install $tools
 for cmd in pytest py.test ruff black blackd mypy dmypy stubgen jupyter jupyter-lab; do
