@@ -4,16 +4,22 @@ import type { KubeTarget } from '../../src/backends/kubernetes/client.js';
 import type * as Exec from '../../src/backends/kubernetes/exec.js';
 import { startPod } from '../../src/backends/kubernetes/lifecycle.js';
 import { POD_TEMPLATE, REACHED } from '../../src/backends/kubernetes/objects.js';
-import { podState } from '../../src/backends/kubernetes/pods.js';
+import { podState, untilReachable } from '../../src/backends/kubernetes/pods.js';
 
 // The exec through the API server is faked: each call takes the next answer (an exec that can't reach
 // a container yet prints nothing), then 'reached'.
-const exec = vi.hoisted(() => ({ answers: [] as string[], calls: 0 }));
+const exec = vi.hoisted(() => ({
+  answers: [] as string[],
+  calls: 0,
+  /** When set, each exec ends only after this resolves (so a test can order it against the status). */
+  gate: undefined as Promise<void> | undefined,
+}));
 vi.mock('../../src/backends/kubernetes/exec.js', async (original) => ({
   ...(await original<typeof Exec>()),
-  execCapture: () => {
+  execCapture: async () => {
     exec.calls++;
-    return Promise.resolve({ exitCode: 0, stdout: exec.answers.shift() ?? 'reached\n', stderr: '' });
+    await exec.gate;
+    return { exitCode: 0, stdout: exec.answers.shift() ?? 'reached\n', stderr: '' };
   },
 }));
 
@@ -100,5 +106,25 @@ describe('a pod devc reached runs, for every process that reads it', () => {
     const { target, writes } = cluster(pending(), () => Promise.reject(forbidden));
     await expect(startPod(target, 'devc', 'shop')).resolves.toBeUndefined();
     expect(writes.map((w) => w.verb)).toEqual(['patch']);
+  });
+
+  it('fails when the pod is said to run and an exec begun after that still cannot reach it', async () => {
+    exec.calls = 0;
+    exec.answers = ['', '', ''];
+    // The first exec ends (unreached) just after the status says Running: it began before and proves nothing.
+    let read: () => void = () => undefined;
+    exec.gate = new Promise<void>((resolve) => (read = resolve)).then(
+      () => new Promise((resolve) => setTimeout(resolve, 20)),
+    );
+    const { target } = cluster({ ...pending(), status: { phase: 'Running' } });
+    const reading = target.core.readNamespacedPod.bind(target.core);
+    target.core.readNamespacedPod = (param) => {
+      read();
+      return reading(param);
+    };
+    const into = { config: target.config, namespace: 'devc', pod: 'devc-shop' };
+    await expect(untilReachable(target, into, ':')).rejects.toThrow("Can't reach the workspace container");
+    exec.gate = undefined;
+    expect(exec.calls).toBe(2);
   });
 });

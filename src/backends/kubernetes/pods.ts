@@ -119,8 +119,9 @@ export async function waitForRunning(
  * Waits until the pod's workspace container runs `script` (a shell command that returns when the
  * pod is ready for devc): an exec, tried again until the container runs. The kubelet reports a
  * started container only at its next relist, up to a second later; this needs no word from it. Its
- * word is awaited beside, to fail at once with its reasons (an image it can't pull, a container that
- * ended); once the pod is said to run, an exec that can't connect is an error.
+ * word (or another devc's mark, see REACHED) is awaited beside, to fail at once with its reasons (an
+ * image it can't pull, a container that ended); once the pod is said to run, an exec that can't
+ * connect is an error.
  */
 export async function untilReachable(target: KubeTarget, into: ExecTarget, script: string): Promise<void> {
   const stop = new AbortController();
@@ -134,6 +135,9 @@ export async function untilReachable(target: KubeTarget, into: ExecTarget, scrip
     // long (an image pull, a volume) must not cost the API server ten requests a second.
     const wait = backoff({ first: 100, max: 1000, factor: 1.25, signal: stop.signal });
     for (;;) {
+      // Only an attempt begun after the pod was said to run proves that the exec can't connect: one
+      // begun before may have failed just as the kubelet, or another devc, said it runs.
+      const said = reported;
       // Only the word the command prints tells that it ran: an exec that can't reach the container
       // yet ends without an exit code.
       const attempt = await execCapture(into, ['sh', '-c', `${script}; echo reached`]).catch(
@@ -143,7 +147,7 @@ export async function untilReachable(target: KubeTarget, into: ExecTarget, scrip
         await markReached(target, into);
         return;
       }
-      if (reported) throw new Error(`Can't reach the workspace container: ${attempt.stderr.trim()}`);
+      if (said) throw new Error(`Can't reach the workspace container: ${attempt.stderr.trim()}`);
       await Promise.race([running, wait.pause()]);
     }
   } finally {
