@@ -395,6 +395,8 @@ describe('rebuild', () => {
     expect(after.stdout).toBe('two\ntwo\nkept\nwork\n');
     const pod = await api().core.readNamespacedPod({ name: `devc-${name}`, namespace });
     expect(pod.spec?.containers[0]?.imagePullPolicy).toBe('Always');
+    // The rebuilt pod was marked by the process that reached it, for every other process to see it run.
+    expect(pod.metadata?.annotations?.['dev.devc.reached']).toMatch(/^\d{4}-\d\d-\d\dT/);
     // Nothing was cloned again: the volume, the Secret and the policy are the same objects.
     expect(pod.spec?.initContainers?.map((c) => c.name)).toEqual(['prepare']);
     const del = await k8s(['delete', '-w', name, '--force']);

@@ -20,7 +20,7 @@ import type {
 import { DevcError } from '../../errors.js';
 import type { UnsavedWork } from '../../git/safety.js';
 import type { BackendOptions } from '../factory.js';
-import type { Workspace, WorkspaceSpec, WorkspaceState } from '../../workspace/model.js';
+import type { Workspace, WorkspaceSpec } from '../../workspace/model.js';
 import type { KubeTarget } from './client.js';
 import type { KubeExtras } from './create.js';
 import { call, callOrNull } from './errors.js';
@@ -59,8 +59,6 @@ export class KubernetesBackend
   private loaded: Promise<KubeTarget> | undefined;
   private readonly namespaces = new Map<string, string>();
   private readonly relays = new Map<string, Promise<{ host: string; port: number }>>();
-  /** Workspaces whose pod this process has reached with an exec since it started it (see `seen`). */
-  private readonly reached = new Set<string>();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
@@ -86,21 +84,7 @@ export class KubernetesBackend
     const found = await findWorkspace(this.env, await this.target(), name);
     if (!found) return null;
     this.namespaces.set(name, found.namespace);
-    return this.seen(found.workspace);
-  }
-
-  /**
-   * A pod this process has already exec'd into runs, whatever its status says yet: the kubelet
-   * reports a started container only at its next relist, up to a second later.
-   */
-  private seen(workspace: Workspace): Workspace {
-    return workspace.state !== 'running' && this.runs(workspace.name, workspace.state)
-      ? { ...workspace, state: 'running', stateReason: undefined }
-      : workspace;
-  }
-
-  private runs(name: string, state: WorkspaceState): boolean {
-    return state === 'running' || (state === 'starting' && this.reached.has(name));
+    return found.workspace;
   }
 
   async list(options: ListOptions = {}): Promise<Workspace[]> {
@@ -130,17 +114,14 @@ export class KubernetesBackend
       ...(local ? { upload: { local: spec.sourcePath, folder: spec.folder } } : {}),
       ...(rootPrepared ? { rootPrepared } : {}),
     });
-    this.reached.add(spec.name);
     return (await this.find(spec.name)) ?? vanished(spec.name);
   }
 
   async start(name: string): Promise<void> {
     await startPod(await this.target(), await this.locate(name), name);
-    this.reached.add(name);
   }
 
   async stop(name: string): Promise<void> {
-    this.reached.delete(name);
     await deletePod(await this.target(), await this.locate(name), name);
   }
 
@@ -242,7 +223,7 @@ export class KubernetesBackend
     const pod = await callOrNull('get', 'pods', namespace, () =>
       target.core.readNamespacedPod({ name: objectName(name), namespace }),
     );
-    if (!pod || !this.runs(name, podState(pod).state)) {
+    if (!pod || podState(pod).state !== 'running') {
       throw new DevcError(`Workspace ${name} is not running.`, {
         hint: `Start it with \`devc start -w ${name}\` (or \`devc up\`).`,
       });

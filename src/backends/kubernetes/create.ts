@@ -6,7 +6,7 @@ import { checkAccess, ensureNamespace } from './access.js';
 import type { KubeTarget } from './client.js';
 import { call, callOrNull, statusOf } from './errors.js';
 import { ensureInRegistry } from './image.js';
-import { kubernetesClient } from './library.js';
+import { kubernetesClient, mergePatch } from './library.js';
 import { rememberNamespace } from './namespaces.js';
 import {
   networkPolicyManifest,
@@ -210,10 +210,4 @@ async function applySecret(
     );
   else
     await call('create', 'secrets', namespace, () => target.core.createNamespacedSecret({ namespace, body }));
-}
-
-async function mergePatch(): Promise<k8s.ConfigurationOptions> {
-  const { setHeaderOptions, PatchStrategy } = await kubernetesClient();
-  // The generated client sends JSON Patch unless told otherwise.
-  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 }

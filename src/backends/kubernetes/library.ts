@@ -1,3 +1,4 @@
+import type * as k8s from '@kubernetes/client-node';
 import type * as Client from './client-bundle.js';
 
 /** What devc uses of @kubernetes/client-node (client-bundle.ts). */
@@ -17,4 +18,10 @@ export async function kubernetesClient(): Promise<KubernetesClient> {
     if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
     return import('./client-bundle.js');
   }
+}
+
+/** Request options for a JSON merge patch (the generated client sends JSON Patch unless told otherwise). */
+export async function mergePatch(): Promise<k8s.ConfigurationOptions> {
+  const { setHeaderOptions, PatchStrategy } = await kubernetesClient();
+  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 }

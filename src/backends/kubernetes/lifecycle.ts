@@ -3,7 +3,7 @@ import { DevcError } from '../../errors.js';
 import type { KubeTarget } from './client.js';
 import { call, callOrNull, isNotFound, kubeError } from './errors.js';
 import { objectName, POD_TEMPLATE } from './objects.js';
-import { untilReachable, waitGone } from './pods.js';
+import { runs, untilReachable, waitGone } from './pods.js';
 
 /**
  * Runs the workspace's pod: waits for one that is starting (until an exec reaches it); an ended pod
@@ -16,9 +16,9 @@ export async function startPod(target: KubeTarget, namespace: string, name: stri
     target.core.readNamespacedPod({ name: podName, namespace }),
   );
   const into = { config: target.config, namespace, pod: podName };
-  const phase = pod && !pod.metadata?.deletionTimestamp ? pod.status?.phase : undefined;
-  if (phase === 'Running') return;
-  if (phase === 'Pending') return untilReachable(target, into, ':');
+  if (pod && runs(pod)) return;
+  if (pod && !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Pending')
+    return untilReachable(target, into, ':');
   if (pod) await deletePod(target, namespace, name);
   const pvc = await call('get', 'persistentvolumeclaims', namespace, () =>
     target.core.readNamespacedPersistentVolumeClaim({ name: podName, namespace }),

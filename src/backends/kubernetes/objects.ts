@@ -5,6 +5,12 @@ export const objectName = (name: string): string => `devc-${name}`;
 
 /** Annotation on the PVC holding the pod's manifest, so `start` can make the pod again exactly. */
 export const POD_TEMPLATE = 'dev.devc.pod-template';
+/**
+ * Annotation on the pod: when an exec of devc first reached its workspace container. The kubelet
+ * reports a started container only at its next relist, up to a second later; this lets every process
+ * that reads the pod know it runs meanwhile.
+ */
+export const REACHED = 'dev.devc.reached';
 /** uid and gid of the workspace user (dev in dev8 images). */
 export const WORKSPACE_UID = 1000;
 export const DEFAULT_STORAGE = '10Gi';

@@ -4,8 +4,8 @@ import type { WorkspaceState } from '../../workspace/model.js';
 import { call, callOrNull } from './errors.js';
 import type { KubeTarget } from './client.js';
 import { execCapture, type ExecTarget } from './exec.js';
-import { kubernetesClient } from './library.js';
-import { CLONE_FAILED_EXIT } from './objects.js';
+import { kubernetesClient, mergePatch } from './library.js';
+import { CLONE_FAILED_EXIT, REACHED } from './objects.js';
 import { backoff } from '../../wait/backoff.js';
 
 const PULL_FAILURES = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull)$/;
@@ -21,9 +21,8 @@ export function podState(pod: k8s.V1Pod | null): { state: WorkspaceState; reason
     if (waiting?.reason && (PULL_FAILURES.test(waiting.reason) || CONFIG_FAILURES.test(waiting.reason)))
       return { state: 'failed', reason: `${waiting.reason}: ${waiting.message ?? ''}`.trim() };
   }
+  if (runs(pod)) return { state: 'running', reason: undefined };
   switch (pod.status?.phase) {
-    case 'Running':
-      return { state: 'running', reason: undefined };
     case 'Succeeded':
       return { state: 'stopped', reason: 'stopped (the agent ended it, e.g. idle)' };
     case 'Failed': {
@@ -41,6 +40,13 @@ export function podState(pod: k8s.V1Pod | null): { state: WorkspaceState; reason
       return { state: 'starting', reason: waiting ?? pod.status?.reason ?? 'pending' };
     }
   }
+}
+
+/** Whether the pod's container runs: the kubelet says so, or (before its next relist) devc reached it. */
+export function runs(pod: k8s.V1Pod): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  const phase = pod.status?.phase;
+  return phase === 'Running' || (phase === 'Pending' && Boolean(pod.metadata?.annotations?.[REACHED]));
 }
 
 /** The pod's last events, oldest first, as lines (for error details). */
@@ -113,8 +119,9 @@ export async function waitForRunning(
  * Waits until the pod's workspace container runs `script` (a shell command that returns when the
  * pod is ready for devc): an exec, tried again until the container runs. The kubelet reports a
  * started container only at its next relist, up to a second later; this needs no word from it. Its
- * word is awaited beside, to fail at once with its reasons (an image it can't pull, a container that
- * ended); once the pod is said to run, an exec that can't connect is an error.
+ * word (or another devc's mark, see REACHED) is awaited beside, to fail at once with its reasons (an
+ * image it can't pull, a container that ended); once the pod is said to run, an exec that can't
+ * connect is an error.
  */
 export async function untilReachable(target: KubeTarget, into: ExecTarget, script: string): Promise<void> {
   const stop = new AbortController();
@@ -128,18 +135,35 @@ export async function untilReachable(target: KubeTarget, into: ExecTarget, scrip
     // long (an image pull, a volume) must not cost the API server ten requests a second.
     const wait = backoff({ first: 100, max: 1000, factor: 1.25, signal: stop.signal });
     for (;;) {
+      // Only an attempt begun after the pod was said to run proves that the exec can't connect: one
+      // begun before may have failed just as the kubelet, or another devc, said it runs.
+      const said = reported;
       // Only the word the command prints tells that it ran: an exec that can't reach the container
       // yet ends without an exit code.
       const attempt = await execCapture(into, ['sh', '-c', `${script}; echo reached`]).catch(
         (error: unknown) => ({ exitCode: 1, stdout: '', stderr: String(error) }),
       );
-      if (attempt.stdout.trim() === 'reached') return;
-      if (reported) throw new Error(`Can't reach the workspace container: ${attempt.stderr.trim()}`);
+      if (attempt.stdout.trim() === 'reached') {
+        await markReached(target, into);
+        return;
+      }
+      if (said) throw new Error(`Can't reach the workspace container: ${attempt.stderr.trim()}`);
       await Promise.race([running, wait.pause()]);
     }
   } finally {
     stop.abort();
   }
+}
+
+/**
+ * Writes into the pod that devc reached it (see REACHED). Only speed hangs on it: a user whose Role
+ * may not patch pods sees the pod run when the kubelet says so, up to a second later.
+ */
+async function markReached(target: KubeTarget, into: ExecTarget): Promise<void> {
+  const body = { metadata: { annotations: { [REACHED]: new Date().toISOString() } } };
+  await target.core
+    .patchNamespacedPod({ name: into.pod, namespace: into.namespace, body }, await mergePatch())
+    .catch(() => undefined);
 }
 
 /** Wakes a waiter on each change of one pod (a watch); `next` also returns after `ms` without one. */
