@@ -2,13 +2,15 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { inspectImage, volumeExists } from '../backends/docker/api.js';
+import { inspectImage, volumeLabels } from '../backends/docker/api.js';
 import { docker } from '../backends/docker/engine.js';
 import { DevcError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
 import { CONTEXT_LABEL, currentImageId, imagesDigest } from './image-digest.js';
 import { ensureImage } from './images.js';
+
+const AGENT_VOLUME_LABEL = 'dev.devc.agent-volume';
 
 /** The agent image: /opt/devc with sshd, code-server and the agent, runnable in other images. */
 export const agentImageRef = (version: string): string => `devc/devc-agent:${version}`;
@@ -29,8 +31,13 @@ export async function ensureAgentVolume(ctx: Context, progress: Progress): Promi
     if (!id) throw new DevcError(`Image ${ref} is missing right after it was built.`);
   }
   const volume = `devc-agent-${ctx.version}-${id.replace(/^sha256:/, '').slice(0, 12)}`;
-  if (await volumeExists(volume)) return volume;
-  await docker(['volume', 'create', '--label', 'dev.devc.agent-volume=true', volume]);
+  const labels = await volumeLabels(volume);
+  if (labels?.[AGENT_VOLUME_LABEL] === 'true') return volume;
+  // No label: not one devc filled, but the engine's empty stand-in for one removed under a container's
+  // mount. Made again (or, while a container holds it, filled where it is).
+  if (labels) await docker(['volume', 'rm', volume], { allowFailure: true });
+  if (!(await volumeLabels(volume)))
+    await docker(['volume', 'create', '--label', `${AGENT_VOLUME_LABEL}=true`, volume]);
   // Docker copies the image's /opt/devc into an empty named volume on its first mount.
   const filled = await docker(
     [
@@ -58,14 +65,33 @@ export async function ensureAgentVolume(ctx: Context, progress: Progress): Promi
 
 /**
  * A new agent replaces the old ones: their volumes go once no container uses them (the engine refuses
- * to remove a volume any container, running or stopped, still mounts, so workspaces keep theirs).
+ * to remove a volume any container, running or stopped, still mounts, so workspaces keep theirs) and
+ * they are old enough. Another devc may have just filled one for a container it is about to make (two
+ * builds of the agent image at once give two ids, and each calls the other's volume old): removed in
+ * that moment, the engine would make it again, empty, at the container's mount.
  */
-async function removeOldAgentVolumes(current: string): Promise<void> {
-  const all = await docker(['volume', 'ls', '-q', '--filter', 'label=dev.devc.agent-volume=true'], {
+async function removeOldAgentVolumes(current: string, now = Date.now()): Promise<void> {
+  const all = await docker(['volume', 'ls', '-q', '--filter', `label=${AGENT_VOLUME_LABEL}=true`], {
     allowFailure: true,
   });
-  for (const old of all.stdout.split('\n').filter((v) => v && v !== current))
-    await docker(['volume', 'rm', old], { allowFailure: true });
+  const others = all.stdout.split('\n').filter((v) => v && v !== current);
+  if (others.length === 0) return;
+  const inspected = await docker(['volume', 'inspect', '--format', '{{.Name}} {{.CreatedAt}}', ...others], {
+    allowFailure: true,
+  });
+  for (const line of inspected.stdout.split('\n')) {
+    const [name, createdAt] = line.split(' ');
+    if (name && isOldEnough(createdAt, now)) await docker(['volume', 'rm', name], { allowFailure: true });
+  }
+}
+
+/** An hour: far longer than any devc takes from filling a volume to mounting it. */
+const AGENT_VOLUME_GRACE_MS = 60 * 60_000;
+
+/** Whether a volume made at `createdAt` (the engine's time) may go; an unreadable time never does. */
+export function isOldEnough(createdAt: string | undefined, now: number): boolean {
+  const made = Date.parse(createdAt ?? '');
+  return Number.isFinite(made) && now - made > AGENT_VOLUME_GRACE_MS;
 }
 
 async function imageId(ref: string): Promise<string | undefined> {

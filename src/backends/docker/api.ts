@@ -77,6 +77,17 @@ export async function inspectImage(ref: string): Promise<ImageInspect | undefine
 }
 
 /** Whether the volume exists. */
+/** A volume's labels; undefined when there is no such volume. */
+export async function volumeLabels(name: string): Promise<Record<string, string> | undefined> {
+  const api = await engineGet<{ Labels?: Record<string, string> | null }>(`/volumes/${name}`);
+  if (settled(api)) return api.status === 200 ? (api.body?.Labels ?? {}) : undefined;
+  const cli = await docker(['volume', 'inspect', '--format', '{{json .Labels}}', name], {
+    allowFailure: true,
+  });
+  if (cli.exitCode !== 0) return undefined;
+  return (JSON.parse(cli.stdout.trim() || 'null') as Record<string, string> | null) ?? {};
+}
+
 export async function volumeExists(name: string): Promise<boolean> {
   const api = await engineGet<unknown>(`/volumes/${name}`);
   if (settled(api)) return api.status === 200;
