@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DevcError } from '../errors.js';
-import { sleep } from '../wait/backoff.js';
+import { backoff } from '../wait/backoff.js';
 
 /** A lock folder without a readable pid is someone's half-made or half-removed lock for this long. */
 export const LOCK_GRACE_MS = 30_000;
@@ -40,7 +40,8 @@ export async function withLock<T>(
 }
 
 async function acquire(mine: string, dir: string, key: string, deadline: number): Promise<void> {
-  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+  const wait = backoff({ first: 50, max: 500, factor: 2, deadline });
+  for (;;) {
     try {
       await rename(mine, dir);
       return;
@@ -52,11 +53,11 @@ async function acquire(mine: string, dir: string, key: string, deadline: number)
         throw error;
       }
       if (holder.kind === 'stale' && (await breakLock(dir, holder.pid))) continue;
-      if (Date.now() > deadline)
+      if (wait.expired())
         throw new DevcError(`Another devc is still working on ${key}.`, {
           hint: `If none is running, remove ${dir}.`,
         });
-      await sleep(delay);
+      await wait.pause();
     }
   }
 }
