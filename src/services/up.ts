@@ -1,4 +1,3 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { clonesRemotely, type Backend } from '../backends/backend.js';
@@ -164,67 +163,9 @@ async function create(
     );
     return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
   } catch (error) {
-    // Nothing half-made: the engine objects and devc's folder for this name go (a local tree is not in it).
-    const { stopForwarder } = await import('./forwarder.js');
-    await stopForwarder(ctx, name).catch(() => undefined);
-    await removeHalfMade(backend, name, kept, ctx.signal.aborted);
-    if (kept) throw error;
-    const log = await keepBuildLog(ctx, workspaceDir, name);
-    await rm(workspaceDir, { recursive: true, force: true });
-    throw log ? pointAt(error, log) : error;
+    const { undoFailedCreate } = await import('./up-cleanup.js');
+    throw await undoFailedCreate(ctx, backend, { name, workspaceDir, kept }, error);
   }
-}
-
-/**
- * Removes what a failed create made. After a cancel, the engine may still be finishing what killed
- * commands asked for (a container being made; a removal whose `docker rm` a terminal's second Ctrl-C
- * cut off, which keeps the volume in use): the removal runs again until a pass after the first succeeds.
- */
-async function removeHalfMade(
-  backend: Backend,
-  name: string,
-  keepData: boolean,
-  cancelled: boolean,
-): Promise<void> {
-  if (!cancelled) return backend.remove(name, { keepData }).catch(() => undefined);
-  for (let pass = 1; pass <= 5; pass++) {
-    const removed = await backend.remove(name, { keepData }).then(
-      () => true,
-      () => false,
-    );
-    if (removed && pass > 1) return;
-    await sleep(200 * pass);
-  }
-}
-
-/**
- * The build log of a failed create outlives the workspace's folder: it moves to DEVC_HOME/logs, where
- * the error's "the whole log is in …" then points.
- */
-async function keepBuildLog(
-  ctx: Context,
-  workspaceDir: string,
-  name: string,
-): Promise<{ from: string; to: string } | undefined> {
-  const from = path.join(workspaceDir, 'build.log');
-  const to = path.join(ctx.paths.logsDir, `build-${name}.log`);
-  try {
-    await mkdir(ctx.paths.logsDir, { recursive: true, mode: 0o700 });
-    await rename(from, to);
-    return { from, to };
-  } catch {
-    return undefined;
-  }
-}
-
-function pointAt(error: unknown, log: { from: string; to: string }): unknown {
-  if (!(error instanceof DevcError) || error.constructor !== DevcError || !error.hint?.includes(log.from))
-    return error;
-  return new DevcError(error.message, {
-    hint: error.hint.replace(log.from, log.to),
-    ...(error.details !== undefined ? { details: error.details } : {}),
-    cause: error,
-  });
 }
 
 async function resume(

@@ -22,6 +22,7 @@ import type {
 } from '../backend.js';
 import { Label, type Workspace, type WorkspaceSpec } from '../../workspace/model.js';
 import { DevcError } from '../../errors.js';
+import { removeWorkspace } from './remove.js';
 import { workspaceLabels } from '../../workspace/labels.js';
 import { containerIdsWithLabel, inspectContainers, volumeExists } from './api.js';
 import { docker, dockerInteractive, engineUnreachable } from './engine.js';
@@ -194,25 +195,7 @@ export class DockerBackend
   }
 
   async remove(name: string, options: { keepData?: boolean } = {}): Promise<void> {
-    // By label: a container the Dev Containers CLI made may not carry devc's name yet.
-    const ids = (await docker(['ps', '-a', '-q', '--filter', `label=${Label.workspace}=${name}`])).stdout
-      .split('\n')
-      .filter(Boolean);
-    const [container] = ids.length > 0 ? await this.inspect(ids) : [];
-    if (ids.length > 0)
-      await docker(['rm', '--force', ...(options.keepData ? [] : ['--volumes']), ...ids], {
-        allowFailure: true,
-      });
-    // A Compose config's other services (and its network) belong to the workspace too.
-    const project = container?.Config.Labels?.['com.docker.compose.project'];
-    if (project) await removeComposeProject(project, options.keepData ?? false);
-    if (options.keepData) return;
-    // The image the Dev Containers CLI built for this workspace (vsc-…), unless another container uses it.
-    if (container?.Config.Image.startsWith('vsc-'))
-      await docker(['image', 'rm', container.Config.Image], { allowFailure: true });
-    const volumes = await docker(['volume', 'ls', '-q', '--filter', `label=${Label.workspace}=${name}`]);
-    const names = volumes.stdout.split('\n').filter(Boolean);
-    if (names.length > 0) await docker(['volume', 'rm', '--force', ...names]);
+    await removeWorkspace(name, options.keepData ?? false, (refs) => this.inspect(refs));
   }
 
   async exec(name: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -305,20 +288,4 @@ function execFlags(options: ExecOptions): string[] {
     options.user ?? 'dev',
     ...(options.workdir ? ['--workdir', options.workdir] : []),
   ];
-}
-
-async function removeComposeProject(project: string, keepData: boolean): Promise<void> {
-  const filter = `label=com.docker.compose.project=${project}`;
-  const ids = (await docker(['ps', '-a', '-q', '--filter', filter])).stdout.split('\n').filter(Boolean);
-  if (ids.length > 0)
-    await docker(['rm', '--force', ...(keepData ? [] : ['--volumes']), ...ids], { allowFailure: true });
-  if (keepData) return;
-  const networks = (await docker(['network', 'ls', '-q', '--filter', filter])).stdout
-    .split('\n')
-    .filter(Boolean);
-  if (networks.length > 0) await docker(['network', 'rm', ...networks], { allowFailure: true });
-  const volumes = (await docker(['volume', 'ls', '-q', '--filter', filter])).stdout
-    .split('\n')
-    .filter(Boolean);
-  if (volumes.length > 0) await docker(['volume', 'rm', '--force', ...volumes], { allowFailure: true });
 }
