@@ -7,6 +7,9 @@
 #   2. 256 MiB through devc's API-server port-forward vs `kubectl port-forward`; target ≥ 1× throughput
 #      (the ratio printed is devc's time / kubectl's: ≤ 1 means at least as fast). The same for an
 #      upload, and the CPU per GiB each forwarding process uses, each way.
+#   3. `devc up` of a Dockerfile config whose content-hash tag is already in the registry (built and
+#      pushed once before the runs: each run finds the tag and builds nothing) vs a bare pod of that
+#      image Ready; target ≤ 1.5×.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 : "${KUBECONFIG:?run eval \"\$(test/cluster/cluster.sh up)\" first}" "${DEVC_REGISTRY:?}"
@@ -28,6 +31,8 @@ cleanup() {
   # Every step, even when one fails (set -e would end the trap at the first).
   ./bin/devc delete -w "$name" --force >/dev/null 2>&1 || true # ends its forwarder too
   ./bin/devc delete -w "$name-remote" --force >/dev/null 2>&1 || true
+  ./bin/devc delete -w "$name-built" --force >/dev/null 2>&1 || true
+  [ -z "${built_image:-}" ] || docker rmi "$built_image" >/dev/null 2>&1 || true
   [ -z "${gitd:-}" ] || kill "$gitd" 2>/dev/null || true
   [ -z "${pf:-}" ] || kill "$pf" 2>/dev/null || true
   "$KUBECTL" delete namespace "$NS" --wait=false >/dev/null 2>&1 || true
@@ -122,3 +127,42 @@ cpu_row() {
 }
 cpu_row download down
 cpu_row upload up
+
+# 3. A Dockerfile config whose image is already in the registry. The first `up` builds and pushes it
+# (and warms the node's cache); every timed `up` finds its content-hash tag and builds nothing.
+built="$work/$name-built"
+mkdir -p "$built/.devcontainer"
+printf 'FROM %s\nRUN echo built > /etc/devc-built\n' "$IMAGE" >"$built/.devcontainer/Dockerfile"
+echo '{ "build": { "dockerfile": "Dockerfile" } }' >"$built/.devcontainer/devcontainer.json"
+bench_repo "$built"
+built_image=$(./bin/devc up "$built" --idle-timeout 0 --json 2>/dev/null | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).image')
+bare_built="$K run bare --image=$built_image --restart=Never >/dev/null && $K wait --for=condition=Ready pod/bare --timeout=180s >/dev/null"
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$RESULTS/k8s-up-built.json" \
+  --prepare "$K delete pod bare --now --ignore-not-found --wait >/dev/null; ./bin/devc delete -w $name-built --force >/dev/null 2>&1 || true; $JITTER" \
+  -n 'bare pod Ready' "$bare_built" -n 'devc up (Dockerfile config, tag in the registry)' "./bin/devc up $built --idle-timeout 0" >&2
+ratio 'kubernetes: devc up (Dockerfile config, tag in the registry) vs bare pod Ready' "$RESULTS/k8s-up-built.json"
+
+# 4. Any image (not a dev8 one): `devc up` of a new workspace whose devcontainer.json names a Debian
+#    image with Node and a `node` user (uid 1500) and a devcontainer.metadata label (remoteUser, a
+#    postCreateCommand) vs a bare pod of that image becoming Ready; target ≤ 1.5×. devc's agent comes
+#    from the agent image (pushed to DEVC_REGISTRY by the first `up`), copied beside the workspace.
+any_dir=$(mktemp -d /tmp/devc-bench-any-XXXXXX)
+ANY_IMAGE="$DEVC_REGISTRY/devc-bench/node-app:1"
+cat >"$any_dir/Dockerfile" <<'DOCKERFILE'
+FROM debian:bookworm-slim
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs \
+ && rm -rf /var/lib/apt/lists/* && groupadd -g 1500 node && useradd -m -u 1500 -g 1500 -s /bin/bash node
+LABEL devcontainer.metadata='[{"remoteUser":"node","postCreateCommand":"node --version"}]'
+DOCKERFILE
+docker build -q -t "$ANY_IMAGE" "$any_dir" >/dev/null && docker push -q "$ANY_IMAGE" >/dev/null
+mkdir -p "$work/$name-any/.devcontainer"
+printf '{ "image": "%s" }\n' "$ANY_IMAGE" >"$work/$name-any/.devcontainer/devcontainer.json"
+bench_repo "$work/$name-any"
+./bin/devc up "$work/$name-any" --idle-timeout 0 >/dev/null 2>&1 # the agent image and this one on the node
+bare_any="$K run bare-any --image=$ANY_IMAGE --restart=Never --command -- sleep infinity >/dev/null && $K wait --for=condition=Ready pod/bare-any --timeout=180s >/dev/null"
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$RESULTS/k8s-up-any.json" \
+  --prepare "$K delete pod bare-any --now --ignore-not-found --wait >/dev/null; ./bin/devc delete -w $name-any --force >/dev/null 2>&1 || true; $JITTER" \
+  -n 'bare pod Ready (non-dev8 image)' "$bare_any" -n 'devc up (new workspace, non-dev8 image config)' "./bin/devc up $work/$name-any --idle-timeout 0" >&2
+ratio 'kubernetes: devc up (new, non-dev8 image config) vs bare pod of that image Ready' "$RESULTS/k8s-up-any.json"
+./bin/devc delete -w "$name-any" --force >/dev/null 2>&1 || true
+rm -rf "$any_dir"

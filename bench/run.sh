@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")"
 echo "| benchmark | devc | baseline | ratio |"
 echo "|---|---|---|---|"
-for b in version.sh resume.sh dashboard.sh dashboard-tty.sh forward.sh k8s.sh; do bash "$b"; done
+for b in version.sh resume.sh list.sh dashboard.sh dashboard-tty.sh forward.sh forwarder-memory.sh k8s.sh; do bash "$b"; done

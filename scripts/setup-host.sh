@@ -28,6 +28,19 @@ need_pkgs() {
 # debootstrap for the offline base image, docker-compose for Compose configs, docker-registry for
 # `images build --push` tests, hyperfine for bench/, shellcheck for `npm run lint` (the agent).
 need_pkgs ca-certificates git openssh-client rsync tmux iproute2 procps curl debootstrap docker-compose docker-registry hyperfine shellcheck
+# xdg-utils: `devc code --ide` opens editors through xdg-open, and its e2e test registers a fake handler
+# with xdg-mime.
+need_pkgs xdg-utils
+# openssh-server: the sshd of the remote test engine's network namespace (test/remote/engine.sh; it is
+# started there only, never as a service of this machine), openssl for its TLS certificates.
+need_pkgs openssh-server openssl
+# A real Secret Service for the keychain tests (test/e2e/credentials.test.ts): gnome-keyring under
+# dbus-run-session, read back with secret-tool (libsecret-tools); gh, the last source of the token;
+# python3 gives the prompt tests a real pseudo-terminal (test/e2e/support/pty-answer.py).
+need_pkgs dbus gnome-keyring libsecret-tools gh python3
+# A real browser for test/e2e/serve-browser.test.ts (driven by npm playwright-core, executablePath
+# /usr/bin/chromium); its forward-auth proxy (oauth2-proxy) is built by scripts/tools.sh.
+need_pkgs chromium
 
 engine_up() { docker info >/dev/null 2>&1; }
 if ! engine_up; then
@@ -57,3 +70,8 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1; then
     log "imported $BASE from $tarball"
   fi
 fi
+
+# Podman for the engine tests (test/e2e/podman.test.ts, docs/engines.md): rootful and rootless through
+# its Docker-compatible socket. Nothing starts here; the tests start their own `podman system service`.
+need_pkgs podman uidmap slirp4netns fuse-overlayfs catatonit
+bash "$(dirname "$0")/podman-user.sh"

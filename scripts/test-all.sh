@@ -12,7 +12,11 @@ step "Kubernetes build started in the background (a no-op when cached)"
 k8s_log=$(mktemp /tmp/devc-k8s-build.XXXXXX.log)
 bash test/cluster/cluster.sh build >"$k8s_log" 2>&1 &
 k8s_build=$!
-trap 'kill "$k8s_build" 2>/dev/null || true' EXIT
+# oauth2-proxy for the gateway's browser test: a few minutes the first time, also in the background.
+tools_log=$(mktemp /tmp/devc-tools-build.XXXXXX.log)
+bash scripts/tools.sh >"$tools_log" 2>&1 &
+tools_build=$!
+trap 'kill "$k8s_build" "$tools_build" 2>/dev/null || true' EXIT
 
 step "prepare: host, dependencies, build"
 bash scripts/prepare.sh
@@ -24,6 +28,13 @@ npm run --silent format:check
 
 step "unit tests"
 npx vitest run --project unit
+
+step "waiting for the test tools (oauth2-proxy)"
+if ! wait "$tools_build"; then
+  tail -n 30 "$tools_log"
+  echo "The oauth2-proxy build failed; its log: $tools_log" >&2
+  exit 1
+fi
 
 step "end-to-end tests (real Docker engine)"
 npx vitest run --project e2e

@@ -1,6 +1,9 @@
 import type { Backend } from './backends/backend.js';
 import { createBackend, type BackendOptions } from './backends/factory.js';
+import type { Keychain, SystemKeychain } from './credentials/keychain.js';
 import type { IO } from './io.js';
+import type { Progress } from './ui/progress.js';
+import { kubernetesOptions, setting } from './config/settings.js';
 import { resolvePaths, type Paths } from './paths.js';
 import { devcVersion } from './version.js';
 import type { BackendKind } from './workspace/model.js';
@@ -27,6 +30,23 @@ export interface Context {
   prompter: Prompter;
   /** Opens links in the user's browser. */
   browser: Browser;
+  /** Where the token and secrets are kept (the OS keychain, else the declared file); made on first use. */
+  keychain(): Promise<Keychain>;
+  /**
+   * Whether what this call makes may carry this machine's credentials (its token, stored secrets).
+   * False in the gateway: its workspaces are other people's.
+   */
+  hostCredentials?: boolean;
+  /** devc's agent, built into the local engine when missing (unit tests pass a fake: no engine). */
+  agent: AgentSupply;
+}
+
+/** Where workspaces of any image get devc's agent from, on the local engine. */
+export interface AgentSupply {
+  /** The agent image's id (built when missing or out of date), for a cluster to copy it from. */
+  image(ctx: Context, progress: Progress): Promise<string>;
+  /** The Docker volume holding the agent, for containers of any image to mount. */
+  volume(ctx: Context, progress: Progress): Promise<string>;
 }
 
 /** Questions to the user at the terminal. */
@@ -50,6 +70,10 @@ export interface ContextOptions {
   prompter?: Prompter;
   browser?: Browser;
   backendFactory?: (kind: BackendKind, env: NodeJS.ProcessEnv, options: BackendOptions) => Promise<Backend>;
+  /** The OS keychain devc talks to (tests pass an in-memory one). */
+  systemKeychain?: SystemKeychain;
+  /** How the agent is supplied (default: built in the local engine; tests pass a fake). */
+  agent?: AgentSupply;
 }
 
 export function createContext(options: ContextOptions): Context {
@@ -57,30 +81,53 @@ export function createContext(options: ContextOptions): Context {
   const factory = options.backendFactory ?? createBackend;
   const signal = options.signal ?? new AbortController().signal;
   const made = new Map<string, Promise<Backend>>();
-  const backend = (kind?: BackendKind, backendOptions: BackendOptions = {}): Promise<Backend> => {
-    const chosen = kind ?? defaultBackendKind(env);
-    const key = JSON.stringify([chosen, backendOptions.context, backendOptions.namespace]);
+  const paths = resolvePaths(env);
+  const backend = async (kind?: BackendKind, backendOptions: BackendOptions = {}): Promise<Backend> => {
+    const chosen = kind ?? (await setting({ env, paths }, 'backend'));
+    // The namespace and registry a Kubernetes backend uses: flag, DEVC_* variable, config (settings.ts).
+    const settled =
+      chosen === 'kubernetes' ? await kubernetesOptions({ env, paths }, backendOptions) : backendOptions;
+    const key = JSON.stringify([chosen, settled.context, settled.namespace, settled.registry]);
     let promise = made.get(key);
     if (!promise) {
-      promise = factory(chosen, env, backendOptions);
+      // DEVC_DEBUG=timing: the backend times its steps through the IO too.
+      promise = factory(chosen, env, options.io.timing ? { ...settled, timing: options.io } : settled);
       made.set(key, promise);
     }
     return promise;
   };
+  let keychain: Promise<Keychain> | undefined;
   return {
     io: options.io,
     env,
     cwd: options.cwd ?? process.cwd(),
-    paths: resolvePaths(env),
+    paths,
     version: devcVersion(),
     backend,
-    backends: (backendOptions = {}) => allBackends(env, options.io, (kind) => backend(kind, backendOptions)),
+    backends: async (backendOptions = {}) =>
+      allBackends(
+        env,
+        options.io,
+        (kind) => backend(kind, backendOptions),
+        await setting({ env, paths }, 'backend'),
+      ),
     backendOptions: {},
     signal,
     prompter: options.prompter ?? terminalPrompter(options.io, signal),
     browser: options.browser ?? systemBrowser(),
+    keychain: () =>
+      (keychain ??= import('./credentials/keychain.js').then(({ openKeychain }) =>
+        openKeychain(paths, options.io, options.systemKeychain),
+      )),
+    agent: options.agent ?? localAgent,
   };
 }
+
+/** The agent built into the local Docker engine (services/agent-volume.ts), loaded on first use. */
+const localAgent: AgentSupply = {
+  image: async (ctx, progress) => (await import('./services/agent-volume.js')).ensureAgentImage(ctx, progress),
+  volume: async (ctx, progress) => (await import('./services/agent-volume.js')).ensureAgentVolume(ctx, progress),
+};
 
 /** The same context for a call that chose its backends' options: every backend it reaches uses them. */
 export function withBackendOptions(ctx: Context, options: BackendOptions): Context {
@@ -117,10 +164,6 @@ function systemBrowser(): Browser {
   };
 }
 
-export function defaultBackendKind(env: NodeJS.ProcessEnv): BackendKind {
-  return env.DEVC_BACKEND === 'kubernetes' ? 'kubernetes' : 'docker';
-}
-
 /**
  * Docker always; Kubernetes too when a kubeconfig is there (KUBECONFIG or ~/.kube/config), found
  * without loading the client. Unless Kubernetes was chosen, a cluster that does not answer shows no
@@ -130,9 +173,10 @@ async function allBackends(
   env: NodeJS.ProcessEnv,
   io: IO,
   backend: (kind?: BackendKind) => Promise<Backend>,
+  defaultKind: BackendKind,
 ): Promise<Backend[]> {
   const { kubeconfigPresent, tolerant } = await import('./backends/kubernetes/presence.js');
-  const chosen = env.DEVC_BACKEND === 'kubernetes';
+  const chosen = defaultKind === 'kubernetes';
   if (!chosen && !kubeconfigPresent(env)) return [await backend('docker')];
   const kubernetes = await backend('kubernetes');
   return [await backend('docker'), chosen ? kubernetes : tolerant(kubernetes, (m) => io.warn(m))];

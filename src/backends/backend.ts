@@ -1,8 +1,10 @@
 import type { Duplex } from 'node:stream';
-import type { CliLog } from '../devcontainer/cli.js';
+import type { DevcontainerSpec } from './devcontainer-spec.js';
 import type { UnsavedWork } from '../git/safety.js';
 import type { Listening } from '../ports/proc-net.js';
 import type { BackendKind, Workspace, WorkspaceSpec } from '../workspace/model.js';
+
+export type { DevcontainerSpec } from './devcontainer-spec.js';
 
 export interface ExecOptions {
   user?: string;
@@ -41,8 +43,13 @@ export interface Backend {
   execInteractive(name: string, command: string[], options?: ExecOptions): Promise<number>;
   /** Runs a command and captures its output. */
   exec(name: string, command: string[], options?: ExecOptions): Promise<ExecResult>;
-  /** A host:port on 127.0.0.1 that reaches `port` inside the workspace. */
-  endpoint(name: string, port: number): Promise<{ host: string; port: number }>;
+  /**
+   * A host:port on 127.0.0.1 that reaches `port` inside the workspace; `transient` when it is a
+   * listener of this process (it ends with it), not a port the engine publishes.
+   */
+  endpoint(name: string, port: number): Promise<{ host: string; port: number; transient?: boolean }>;
+  /** Who a workspace made without a signed-in owner belongs to, when not the OS user (Kubernetes: the kubeconfig user). */
+  defaultOwner?(): Promise<string>;
 }
 
 export interface LogOptions {
@@ -129,6 +136,18 @@ export function hasEvents(backend: Backend): backend is Backend & WorkspaceEvent
   return typeof (backend as Partial<WorkspaceEvents>).events === 'function';
 }
 
+/**
+ * Optional: the engine keeps its own copy of the workspace's config folder (Kubernetes: its Secret),
+ * which a start must bring up to date with the folder's secrets.
+ */
+export interface SecretsRefresh {
+  refreshSecrets(name: string, configPath: string): Promise<void>;
+}
+
+export function hasSecretsRefresh(backend: Backend): backend is Backend & SecretsRefresh {
+  return typeof (backend as Partial<SecretsRefresh>).refreshSecrets === 'function';
+}
+
 export function hasUsage(backend: Backend): backend is Backend & UsageReporter {
   return typeof (backend as Partial<UsageReporter>).usage === 'function';
 }
@@ -188,6 +207,11 @@ export interface WorkspaceRoute {
    * forwarder connects to `locate().address` itself.
    */
   dial?(port: number): Promise<Duplex>;
+  /**
+   * Optional: where the workspace's sshd answers and as whom to log in, for servers bound to its
+   * loopback only (reached with `ssh -W`), when there is no `dial`; null while it is not running.
+   */
+  sshTarget?(): Promise<{ host: string; port: number; user: string } | null>;
 }
 
 /** Optional: the background forwarder can follow this engine's workspaces and reach their ports. */
@@ -197,25 +221,6 @@ export interface PortRouter {
 
 export function hasRoutes(backend: Backend): backend is Backend & PortRouter {
   return typeof (backend as Partial<PortRouter>).route === 'function';
-}
-
-/** What creating a workspace from a repository's devcontainer.json needs beyond a plain spec. */
-export interface DevcontainerSpec extends Omit<WorkspaceSpec, 'image'> {
-  /** The devcontainer.json, relative to the source folder. */
-  devcontainerConfig: string;
-  /** Its contents, as devc parsed them. */
-  configuration: Record<string, unknown>;
-  /**
-   * The volume holding devc's agent (/opt/devc), made while the engine does other work; only for
-   * engines that run the agent from a volume (Docker).
-   */
-  agentVolume?: Promise<string> | undefined;
-  /** Home folder of the user the config runs as (not `home`: that is the DEVC_HOME id label). */
-  userHome: string;
-  logFile: string;
-  noCache?: boolean;
-  onLog?: (log: CliLog) => void;
-  signal?: AbortSignal;
 }
 
 /** Optional: the engine makes workspaces from a devcontainer.json itself. */
@@ -243,11 +248,12 @@ export function hasCapacity(backend: Backend): backend is Backend & CapacityRepo
 }
 
 /**
- * Optional: the engine keeps the clone itself (Kubernetes: in the PVC) and says what deleting the
- * workspace would lose; undefined when it can't look (the workspace does not run).
+ * Optional: the engine keeps the clone itself (Kubernetes: in the PVC; a remote Docker engine: in a
+ * volume) and says what deleting the workspace would lose; undefined when it can't look (the workspace
+ * does not run); null when the source is on this machine after all (a local engine's bind mount).
  */
 export interface UnsavedWorkReporter {
-  unsavedWork(name: string): Promise<UnsavedWork | undefined>;
+  unsavedWork(name: string): Promise<UnsavedWork | undefined | null>;
 }
 
 export function reportsUnsavedWork(backend: Backend): backend is Backend & UnsavedWorkReporter {
@@ -261,4 +267,13 @@ export interface LeftoverLister {
 
 export function listsLeftovers(backend: Backend): backend is Backend & LeftoverLister {
   return typeof (backend as Partial<LeftoverLister>).leftovers === 'function';
+}
+
+/** A backend that runs postAttachCommand itself when a user attaches (ssh, code), in the background. */
+export interface AttachHooks {
+  attached(workspace: Workspace): Promise<void>;
+}
+
+export function hasAttachHooks(backend: Backend): backend is Backend & AttachHooks {
+  return typeof (backend as Partial<AttachHooks>).attached === 'function';
 }

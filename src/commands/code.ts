@@ -1,28 +1,51 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import { DESKTOP_EDITORS, type DesktopEditor, type Ide } from '../workspace/ides.js';
 import { examples } from './help.js';
 import { workspaceOption } from './options.js';
 
-export type Ide = 'code-server' | 'vscode' | 'none';
+export type { Ide } from '../workspace/ides.js';
 
 export function registerCode(program: Command, ctx: Context): void {
   program
     .command('code')
-    .description('open the workspace in VS Code (Remote-SSH), or code-server in the browser with --web')
+    .description(
+      'open the workspace in a desktop editor over Remote-SSH, or code-server in the browser with --web',
+    )
     .addOption(workspaceOption())
+    .addOption(
+      new Option('--ide <editor>', 'which editor (default: vscode); code-server is --web').choices([
+        ...DESKTOP_EDITORS,
+        'code-server',
+      ]),
+    )
     .option('--web', 'code-server in the browser, already logged in')
     .option('--no-open', 'print the link instead of opening it (also: DEVC_NO_BROWSER=1, CI, no display)')
     .addHelpText(
       'after',
-      examples('devc code --web', 'devc code --web --no-open   # a one-time login link', 'devc code -w shop'),
+      `
+Desktop editors reach the workspace as NAME.devc through ~/.ssh/config: run \`devc config-ssh\` once.
+Each opens through its launcher when it is on PATH (code, cursor, windsurf, antigravity), else its
+own link (vscode://, cursor://, windsurf://, antigravity://); devc says so when neither is there.
+${examples(
+  'devc code --web',
+  'devc code --web --no-open   # a one-time login link',
+  'devc code -w shop',
+  'devc code --ide cursor',
+  'devc code --ide windsurf --no-open   # print windsurf://vscode-remote/ssh-remote+shop.devc/…',
+)}`,
     )
-    .action(async (opts: { workspace?: string; web?: boolean; open: boolean }) => {
-      await openIde(ctx, opts.workspace, opts.web ? 'code-server' : 'vscode', opts.open);
+    .action(async (opts: { workspace?: string; web?: boolean; ide?: string; open: boolean }) => {
+      if (opts.web && opts.ide && opts.ide !== 'code-server')
+        throw new UsageError(`--web opens code-server; it can't go with --ide ${opts.ide}.`);
+      const ide = opts.web ? 'code-server' : ((opts.ide ?? 'vscode') as Ide);
+      await openIde(ctx, opts.workspace, ide, opts.open);
     });
 }
 
 /**
- * Opens (or prints the link to) code-server or desktop VS Code for a workspace. Links go to stdout,
+ * Opens (or prints the link to) code-server or a desktop editor for a workspace. Links go to stdout,
  * or to stderr when stdout carries something else (`up --json`).
  */
 export async function openIde(
@@ -33,7 +56,7 @@ export async function openIde(
   linksOnStderr = false,
 ): Promise<void> {
   if (ide === 'none') return;
-  const { canOpen, codeDesktop, codeWeb } = await import('../services/code.js');
+  const { canOpen, codeWeb } = await import('../services/code.js');
   const launch = open && canOpen(ctx.env);
   const link = (text: string): void => (linksOnStderr ? ctx.io.err(text) : ctx.io.out(text));
   if (ide === 'code-server') {
@@ -51,19 +74,29 @@ export async function openIde(
     ctx.io.err(`code-server: ${web.workbenchUrl}`);
     return;
   }
+  await openDesktop(ctx, name, ide, launch, link);
+}
+
+async function openDesktop(
+  ctx: Context,
+  name: string | undefined,
+  editor: DesktopEditor,
+  launch: boolean,
+  link: (text: string) => void,
+): Promise<void> {
+  const { codeDesktop } = await import('../services/code.js');
+  const { editorName, editorUrl, openInEditor, requireEditor } = await import('../services/editors.js');
+  const title = editorName(editor);
+  // Before the workspace is started: an editor that is missing is the first thing to say.
+  const route = launch ? await requireEditor(editor, ctx.env) : null;
   const desktop = await codeDesktop(ctx, name);
   if (!desktop.sshConfigured)
-    ctx.io.warn('VS Code reaches workspaces through ~/.ssh/config: run `devc config-ssh` once first.');
-  if (!launch) {
-    ctx.io.err('Open this in VS Code (needs the Remote-SSH extension and `devc config-ssh`):');
-    link(desktop.uri);
+    ctx.io.warn(`${title} reaches workspaces through ~/.ssh/config: run \`devc config-ssh\` once first.`);
+  if (!route) {
+    ctx.io.err(`Open this in ${title} (needs its Remote-SSH extension and \`devc config-ssh\`):`);
+    link(editorUrl(editor, desktop.host, desktop.folder));
     return;
   }
-  const { execa } = await import('execa');
-  const viaCli = await execa('code', ['--folder-uri', desktop.uri], { reject: false, stdio: 'ignore' });
-  if (viaCli.exitCode !== 0) {
-    // No `code` on PATH: the vscode:// handler the OS knows opens the same folder.
-    await ctx.browser.open(desktop.uri.replace(/^vscode-remote:\/\//, 'vscode://vscode-remote/'));
-  }
-  ctx.io.success(`Opened ${desktop.workspace} in VS Code`);
+  await openInEditor(ctx, editor, route, desktop.host, desktop.folder);
+  ctx.io.success(`Opened ${desktop.workspace} in ${title}`);
 }

@@ -19,7 +19,9 @@ export function registerExec(program: Command, ctx: Context): void {
       const selected = await selectWorkspace(ctx, opts.workspace);
       const workspace = await ensureRunning(ctx, selected);
       const tty = Boolean(ctx.io.stdin.isTTY) && Boolean(ctx.io.stdout.isTTY);
-      const code = await selected.backend.execInteractive(workspace.name, command, {
+      const { withSecrets } = await import('../devcontainer/secret-hooks.js');
+      // The workspace's secrets, sourced inside it: never in `docker exec`'s environment or argv.
+      const code = await selected.backend.execInteractive(workspace.name, withSecrets(command), {
         user: workspace.user,
         tty,
         stdin: true,

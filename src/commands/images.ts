@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
 import { parseVariant, VARIANTS, type Variant } from '../workspace/variants.js';
 import { formatAge, formatBytes } from '../ui/format.js';
 import { table } from '../ui/table.js';
@@ -26,12 +25,8 @@ export function registerImages(program: Command, ctx: Context): void {
     .action(async (which: string, opts: { cache: boolean; push?: boolean }) => {
       const variants: Variant[] = which === 'all' ? [...VARIANTS] : [parseVariant(which)];
       const push = opts.push ?? ctx.env.DEVC_PUSH === '1';
-      if (push && !ctx.env.DEVC_REGISTRY) {
-        throw new UsageError('--push needs a registry.', {
-          hint: 'Set DEVC_REGISTRY, e.g. DEVC_REGISTRY=localhost:5000.',
-        });
-      }
-      const { buildWithParents, pushImage } = await import('../services/images.js');
+      const { buildWithParents, pushImage, checkPushRegistry } = await import('../services/images.js');
+      if (push) await checkPushRegistry(ctx);
       const progress = createProgress(ctx.io);
       const backend = await ctx.backend('docker');
       await backend.check();

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
+import { registerAuth } from './auth.js';
 import { registerCode } from './code.js';
+import { registerConfig } from './config.js';
 import { registerConfigSsh } from './config-ssh.js';
 import { registerCp } from './cp.js';
 import { registerDashboard } from './dashboard.js';
@@ -11,7 +13,10 @@ import { registerImages } from './images.js';
 import { registerList } from './list.js';
 import { registerLogs } from './logs.js';
 import { registerPorts } from './ports.js';
+import { registerPrebuild } from './prebuild.js';
 import { registerRebuild } from './rebuild.js';
+import { registerSecret } from './secret.js';
+import { registerServe } from './serve.js';
 import { registerSsh } from './ssh.js';
 import { registerStart } from './start.js';
 import { registerStop } from './stop.js';
@@ -36,5 +41,10 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerConfigSsh(program, ctx);
   registerDashboard(program, ctx);
   registerImages(program, ctx);
+  registerPrebuild(program, ctx);
+  registerAuth(program, ctx);
+  registerSecret(program, ctx);
+  registerConfig(program, ctx);
+  registerServe(program, ctx);
   registerDoctor(program, ctx);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import type { Workspace } from '../workspace/model.js';
+import { workspaceJson } from '../workspace/json.js';
 import { formatAge, formatDuration, stateColor } from '../ui/format.js';
 import { table } from '../ui/table.js';
 import { examples } from './help.js';
@@ -45,24 +46,6 @@ export function registerList(program: Command, ctx: Context): void {
 /** Whose a workspace is: "you", or its owner label and that another DEVC_HOME made it. */
 function ownerColumn(w: Workspace, mine: boolean): string {
   return mine ? 'you' : `${w.owner ?? 'unknown'} (another devc home)`;
-}
-
-/** The stable JSON shape of one workspace in `list --json`; `mine`: this DEVC_HOME made it. */
-export function workspaceJson(w: Workspace, mine: boolean): Record<string, unknown> {
-  return {
-    name: w.name,
-    backend: w.backend,
-    state: w.state,
-    stateReason: w.stateReason ?? null,
-    repository: { url: w.repository.url, branch: w.repository.branch ?? null },
-    image: w.image,
-    variant: w.variant ?? null,
-    folder: w.folder,
-    createdAt: w.createdAt,
-    idleTimeoutSeconds: w.idleTimeoutSeconds ?? null,
-    owner: w.owner ?? null,
-    mine,
-  };
 }
 
 /** The idle timeout as the IDLE column shows it: "30m", "never", or "-" when unknown. */

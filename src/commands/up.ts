@@ -3,7 +3,8 @@ import { withBackendOptions, type Context } from '../context.js';
 import { parseBackendKind } from '../backends/factory.js';
 import { parseIdleTimeout } from '../workspace/duration.js';
 import { parseVariant, VARIANTS } from '../workspace/variants.js';
-import type { Ide } from './code.js';
+import { IDES, isDesktopEditor } from '../workspace/ides.js';
+import type { IdeChoice } from '../config/keys.js';
 import type { ForwarderState } from '../ports/files.js';
 import type { Workspace } from '../workspace/model.js';
 import { renderPortNotes, renderUp, upJson } from './render/up.js';
@@ -49,12 +50,28 @@ export function registerUp(program: Command, ctx: Context): void {
     )
     .addOption(
       new Option('--ide <ide>', 'what to open once it is up (none in CI or without a display)')
-        .choices(['code-server', 'vscode', 'none'])
+        .choices(IDES)
         .env('DEVC_IDE'),
     )
     .option(
       '--trust',
       "run what the repository's devcontainer.json asks of this machine (initializeCommand, host mounts, runArgs) without asking; also DEVC_TRUST=1",
+    )
+    .addOption(
+      new Option(
+        '--dotfiles <repo>',
+        'a dotfiles repository (OWNER/REPO or a git URL) installed into a new workspace',
+      ).env('DEVC_DOTFILES'),
+    )
+    .option(
+      '--secrets-file <file>',
+      'secrets for the workspace: a JSON object or KEY=value lines (default: DEVC_SECRETS_FILE)',
+    )
+    .addOption(
+      new Option(
+        '--builder <where>',
+        'Kubernetes: build a Dockerfile or Features image on this machine (local) or with BuildKit in the cluster (cluster); default: local when Docker answers, else cluster',
+      ).choices(['local', 'cluster']),
     )
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -66,7 +83,7 @@ Repository references:
   https://… or git@host:…           any git URL
   REF@BRANCH                        a branch of any of the above
   ., ./dir, /abs/dir                a local working tree, as it is
-${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-x', 'devc up . --json', 'GITHUB_TOKEN=… devc up acme/private-repo')}`,
+${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-x', 'devc up . --json', 'GITHUB_TOKEN=… devc up acme/private-repo', 'devc up acme/shop --secrets-file .env.devc', 'devc up acme/shop --dotfiles acme/dotfiles', 'devc up acme/shop --backend kubernetes --builder cluster')}`,
     )
     .action(
       async (
@@ -81,6 +98,9 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
           devcontainerPath?: string;
           ide?: string;
           trust?: boolean;
+          secretsFile?: string;
+          dotfiles?: string;
+          builder?: string;
           json?: boolean;
         },
       ) => {
@@ -89,15 +109,28 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
           ...(opts.context !== undefined ? { context: opts.context } : {}),
           ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
         });
+        // The editor to open: --ide, else DEVC_IDE, else `devc config set ide`, else none. A desktop
+        // editor that is not installed is said before anything is made.
+        const { setting } = await import('../config/settings.js');
+        const ide = await setting(call, 'ide', opts.ide as IdeChoice | undefined);
+        if (isDesktopEditor(ide)) {
+          const { canOpen } = await import('../services/code.js');
+          const { requireEditor } = await import('../services/editors.js');
+          if (canOpen(call.env)) await requireEditor(ide, call.env);
+        }
+        // --dotfiles, else DEVC_DOTFILES, else `devc config set dotfiles`.
+        const dotfiles = await setting(call, 'dotfiles', opts.dotfiles || undefined);
         const { up } = await import('../services/up.js');
         const { trustFromEnv } = await import('../services/trust.js');
         const { createProgress } = await import('../ui/progress.js');
-        const { forwarderAfterStart, spawnForwarder } = await import('../services/forwarder.js');
+        const { forwarderAfterStart, hasPlannedPorts, spawnForwarder } =
+          await import('../services/forwarder.js');
         const warn = (error: unknown): null => {
           call.io.warn(`Ports are not forwarded: ${error instanceof Error ? error.message : String(error)}`);
           return null;
         };
-        // The forwarder starts while devc waits for SSH (once: a second spawn could race the first).
+        // The forwarder starts while devc waits for SSH when the workspace has ports to forward, else
+        // after it (once: a second spawn could race the first).
         let spawning: Promise<boolean> | undefined;
         const spawn = (w: Workspace): Promise<boolean> =>
           (spawning ??= spawnForwarder(call, w.name, w.backend).catch((error: unknown) =>
@@ -117,7 +150,16 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
               ? { idleTimeoutSeconds: parseIdleTimeout(opts.idleTimeout) }
               : {}),
             trust: Boolean(opts.trust) || trustFromEnv(call.env),
-            onRunning: (w) => void spawn(w),
+            ...(opts.secretsFile !== undefined ? { secretsFile: opts.secretsFile } : {}),
+            ...(dotfiles ? { dotfiles } : {}),
+            ...(opts.builder === 'local' || opts.builder === 'cluster' ? { builder: opts.builder } : {}),
+            // Early only when it will have ports to show: otherwise its start (a Node process, the
+            // engine's client, a first port scan) would compete with the SSH wait for the CPU.
+            onRunning: (w) =>
+              void hasPlannedPorts(call, w.name).then(
+                (ports) => ports && spawn(w),
+                () => undefined,
+              ),
           },
           createProgress(call.io),
         );
@@ -127,9 +169,9 @@ ${examples('devc up github/acme/shop', 'devc up acme/shop@feature-x --name shop-
         if (opts.json) call.io.json(json);
         else renderUp(call.io, json, result.created);
         renderPortNotes(call.io, forwarder?.ports ?? []);
-        if (opts.ide && opts.ide !== 'none') {
+        if (ide !== 'none') {
           const { openIde } = await import('./code.js');
-          await openIde(call, result.workspace.name, opts.ide as Ide, true, Boolean(opts.json));
+          await openIde(call, result.workspace.name, ide, true, Boolean(opts.json));
         }
       },
     );

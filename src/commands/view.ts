@@ -39,6 +39,7 @@ export function viewJson(v: WorkspaceView, mine = true): Record<string, unknown>
     stoppedBy: v.stopCause ?? null,
     repository: { url: w.repository.url, branch: v.branch ?? null, commit: v.commit ?? null },
     image: w.image,
+    imageSource: w.imageSource ?? null,
     variant: w.variant ?? null,
     folder: w.folder,
     createdAt: w.createdAt,
@@ -55,6 +56,9 @@ export function viewJson(v: WorkspaceView, mine = true): Record<string, unknown>
   };
 }
 
+/** How the image line says where the image came from. */
+const IMAGE_SOURCE = { prebuild: ' (from a prebuild)', built: ' (built for it)', image: '' } as const;
+
 /** The text form: a title line, then aligned fields. */
 export function renderView(v: WorkspaceView, now = Date.now(), mine = true): string {
   const w = v.workspace;
@@ -63,7 +67,10 @@ export function renderView(v: WorkspaceView, now = Date.now(), mine = true): str
     ['state', v.stateReason.startsWith(w.state) ? v.stateReason : `${w.state} (${v.stateReason})`],
     ['repository', w.repository.url],
     ['branch', `${v.branch ?? '-'}${v.commit ? ` @ ${v.commit.slice(0, 12)}` : ''}`],
-    ['image', `${w.image}${w.variant ? ` (variant ${w.variant})` : ''}`],
+    [
+      'image',
+      `${w.image}${w.variant ? ` (variant ${w.variant})` : ''}${IMAGE_SOURCE[w.imageSource ?? 'image']}`,
+    ],
     ['folder', w.folder],
     ['created', when(w.createdAt)],
     ['last used', `${when(v.lastUsedAt)}${v.activeConnections ? ` (${v.activeConnections} open now)` : ''}`],

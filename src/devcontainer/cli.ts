@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CancelledError } from '../errors.js';
 import { run } from '../process.js';
+import { maskSecrets } from '../workspace/secret-values.js';
 
 /** One log record of `--log-format json` (src/spec-utils/log.ts in @devcontainers/cli). */
 export interface CliLog {
@@ -30,7 +31,14 @@ export function devcontainerBin(): string {
 /** Runs the CLI with JSON logs; `onLog` sees each record, `logFile` keeps them as text. */
 export async function runDevcontainer(
   args: string[],
-  options: { logFile?: string; onLog?: (log: CliLog) => void; signal?: AbortSignal; env?: NodeJS.ProcessEnv },
+  options: {
+    logFile?: string;
+    onLog?: (log: CliLog) => void;
+    signal?: AbortSignal;
+    env?: NodeJS.ProcessEnv;
+    /** Secret values a hook may print: shown as *** in the log, the progress and errors. */
+    mask?: string[];
+  },
 ): Promise<CliRun> {
   if (options.logFile) await mkdir(path.dirname(options.logFile), { recursive: true });
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
@@ -63,6 +71,8 @@ export async function runDevcontainer(
       record = { type: 'raw', text: line };
       if (stray.push(line) > 40) stray.shift();
     }
+    if (options.mask?.length && record.text)
+      record = { ...record, text: maskSecrets(record.text, options.mask) };
     const text = textOf(record);
     if (text) {
       log?.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -34,13 +34,9 @@ export interface ImageFacts {
 
 export type DirectDecision = { plan: DirectPlan } | { reason: string };
 
-const HOOKS = [
-  'onCreateCommand',
-  'updateContentCommand',
-  'postCreateCommand',
-  'postStartCommand',
-  'postAttachCommand',
-] as const;
+import { HOOKS } from './lifecycle-hooks.js';
+
+export { HOOKS };
 
 /** The config properties the CLI keeps in the container's metadata label (imageMetadata.ts). */
 const METADATA_KEYS = [

@@ -177,21 +177,23 @@ function volumeFlagReach(spec: string, judge: PathJudge): Reach | undefined {
 
 /** A `--mount` / `mounts` entry in its string form (`type=bind,source=/etc,target=/x,readonly`). */
 export function mountReach(spec: string, judge: PathJudge): Reach | undefined {
+  return mountObjectReach(parseMount(spec), judge);
+}
+
+/** Docker's string form of a mount, as fields (the type defaults to volume, as Docker's does). */
+export function parseMount(spec: string): MountFields {
   const fields = splitCsv(spec).map((f) => {
     const at = f.indexOf('=');
     return at < 0 ? [f.trim().toLowerCase(), 'true'] : [f.slice(0, at).trim().toLowerCase(), f.slice(at + 1)];
   });
   const get = (...keys: string[]): string | undefined => fields.find(([k]) => keys.includes(k ?? ''))?.[1];
-  return mountObjectReach(
-    {
-      type: get('type') ?? 'volume',
-      source: get('source', 'src'),
-      target: get('target', 'destination', 'dst') ?? '',
-      readonly: ['true', '1'].includes(get('readonly', 'ro') ?? 'false'),
-      device: fields.find(([k, v]) => k === 'volume-opt' && /^device=/.test(v ?? ''))?.[1]?.slice(7),
-    },
-    judge,
-  );
+  return {
+    type: get('type') ?? 'volume',
+    source: get('source', 'src'),
+    target: get('target', 'destination', 'dst') ?? '',
+    readonly: ['true', '1'].includes(get('readonly', 'ro') ?? 'false'),
+    device: fields.find(([k, v]) => k === 'volume-opt' && /^device=/.test(v ?? ''))?.[1]?.slice(7),
+  };
 }
 
 export interface MountFields {

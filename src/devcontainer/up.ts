@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Label } from '../workspace/model.js';
 import { JsoncError, parseJsonc } from './jsonc.js';
 import { DevcError } from '../errors.js';
 import { runDevcontainer, type CliLog } from './cli.js';
@@ -54,6 +55,8 @@ export interface UpOptions {
   remoteEnv?: Record<string, string>;
   removeExisting?: boolean;
   noCache?: boolean;
+  /** Leave the lifecycle hooks to `run-user-commands` (devc runs them once the secrets are there). */
+  skipHooks?: boolean;
   logFile: string;
   onLog?: (log: CliLog) => void;
   signal?: AbortSignal;
@@ -91,6 +94,7 @@ export async function devcontainerUp(options: UpOptions): Promise<UpResult> {
     '--include-merged-configuration',
     ...(options.removeExisting ? ['--remove-existing-container'] : []),
     ...(options.noCache ? ['--build-no-cache'] : []),
+    ...(options.skipHooks ? ['--skip-post-create'] : []),
   ];
   const { result, tail } = await runDevcontainer(args, {
     logFile: options.logFile,
@@ -112,11 +116,15 @@ export async function devcontainerUp(options: UpOptions): Promise<UpResult> {
  */
 export async function devcontainerRunUserCommands(options: {
   containerId: string;
+  /** The workspace's name: the container's label that makes the CLI take the hooks from its label only. */
+  workspace: string;
   workspaceFolder: string;
   config: string;
   logFile: string;
   onLog?: (log: CliLog) => void;
   signal?: AbortSignal;
+  /** The workspace's secret values, masked in what the hooks print. */
+  mask?: string[];
 }): Promise<void> {
   const args = [
     'run-user-commands',
@@ -128,13 +136,24 @@ export async function devcontainerRunUserCommands(options: {
     path.resolve(options.workspaceFolder, options.config),
     '--default-user-env-probe',
     'none',
+    ...hooksFromLabel(options.workspace),
   ];
   const { result, tail } = await runDevcontainer(args, {
     logFile: options.logFile,
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.mask ? { mask: options.mask } : {}),
   });
   if (result.outcome !== 'success') throw cliError(result, tail, 'lifecycle hook', options.logFile);
+}
+
+/**
+ * `run-user-commands` takes the hooks from the container's metadata label alone when the container has
+ * the id labels it is given; without any, it adds the config file's own hooks again (unwrapped: without
+ * the secrets, and twice).
+ */
+export function hooksFromLabel(workspace: string): string[] {
+  return ['--id-label', `${Label.workspace}=${workspace}`];
 }
 
 function uidUpdate(): string {

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Paths } from '../paths.js';
+import type { BackendKind } from '../workspace/model.js';
 import { emptyRequests, type ForwardSource, type PortRequests, type PortsConfig } from './config.js';
 
 /** Where one workspace's port files live (docs/ports.md describes each). */
@@ -12,6 +13,29 @@ export interface PortFiles {
   state: string;
   pid: string;
   log: string;
+  /** How the forwarder service reaches this workspace; present while it is to be forwarded. */
+  route: string;
+}
+
+/** DEVC_HOME/workspaces/NAME/forwarder/route.json: a workspace handed to the forwarder service. */
+export interface RouteRequest {
+  backend: BackendKind;
+  /** Kubernetes: the call's context, namespace and kubeconfig, so the service never reads its own env for them. */
+  context?: string;
+  namespace?: string;
+  kubeconfig?: string;
+}
+
+/** The one forwarder service of a DEVC_HOME: DEVC_HOME/forwarder/{pid,forwarder.log}. */
+export interface ServiceFiles {
+  dir: string;
+  pid: string;
+  log: string;
+}
+
+export function serviceFiles(paths: Paths): ServiceFiles {
+  const dir = path.join(paths.home, 'forwarder');
+  return { dir, pid: path.join(dir, 'pid'), log: path.join(dir, 'forwarder.log') };
 }
 
 export function portFiles(paths: Paths, workspace: string): PortFiles {
@@ -24,6 +48,7 @@ export function portFiles(paths: Paths, workspace: string): PortFiles {
     state: path.join(dir, 'state.json'),
     pid: path.join(dir, 'pid'),
     log: path.join(dir, 'forwarder.log'),
+    route: path.join(dir, 'route.json'),
   };
 }
 

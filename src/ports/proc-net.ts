@@ -6,6 +6,8 @@ export interface Listening {
 }
 
 const LISTEN = '0A';
+/** 127.0.0.11: the engine's DNS resolver on user-defined networks (devc's), not the workspace's server. */
+const ENGINE_DNS = '0B00007F';
 
 /**
  * Listening TCP ports from the text of /proc/net/tcp and /proc/net/tcp6 (concatenated is fine).
@@ -17,7 +19,7 @@ export function parseProcNetTcp(text: string): Map<number, Listening> {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 4 || !/^\d+:$/.test(fields[0] ?? '') || fields[3] !== LISTEN) continue;
     const [addressHex, portHex] = (fields[1] ?? '').split(':');
-    if (!addressHex || !portHex) continue;
+    if (!addressHex || !portHex || addressHex.toUpperCase() === ENGINE_DNS) continue;
     const port = parseInt(portHex, 16);
     if (!Number.isInteger(port) || port <= 0) continue;
     const direct = !isLoopback(addressHex);

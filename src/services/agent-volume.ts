@@ -3,33 +3,24 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { inspectImage, volumeLabels } from '../backends/docker/api.js';
-import { docker } from '../backends/docker/engine.js';
+import { docker, dockerRunOnce } from '../backends/docker/engine.js';
 import { DevcError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
 import { CONTEXT_LABEL, currentImageId, imagesDigest } from './image-digest.js';
 import { ensureImage } from './images.js';
+import { agentImageRef } from '../backends/agent-image.js';
 
 const AGENT_VOLUME_LABEL = 'dev.devc.agent-volume';
 
-/** The agent image: /opt/devc with sshd, code-server and the agent, runnable in other images. */
-export const agentImageRef = (version: string): string => `devc/devc-agent:${version}`;
+export { agentImageRef };
 
 /**
  * The volume that holds devc's agent for workspaces running a repository's own image. Keyed by the
  * agent image's id, so a new agent gets a new volume and running workspaces keep theirs.
  */
 export async function ensureAgentVolume(ctx: Context, progress: Progress): Promise<string> {
-  const ref = agentImageRef(ctx.version);
-  const digest = await imagesDigest();
-  let id = await currentImageId(ref, digest);
-  if (!id) {
-    // Built FROM dev8-base: that one must be current first.
-    await ensureImage(ctx, 'base', progress);
-    await buildAgentImage(ctx, ref, digest, progress);
-    id = await imageId(ref);
-    if (!id) throw new DevcError(`Image ${ref} is missing right after it was built.`);
-  }
+  const id = await ensureAgentImage(ctx, progress);
   const volume = `devc-agent-${ctx.version}-${id.replace(/^sha256:/, '').slice(0, 12)}`;
   const labels = await volumeLabels(volume);
   if (labels?.[AGENT_VOLUME_LABEL] === 'true') return volume;
@@ -39,24 +30,21 @@ export async function ensureAgentVolume(ctx: Context, progress: Progress): Promi
   if (!(await volumeLabels(volume)))
     await docker(['volume', 'create', '--label', `${AGENT_VOLUME_LABEL}=true`, volume]);
   // Docker copies the image's /opt/devc into an empty named volume on its first mount.
-  const filled = await docker(
-    [
-      'run',
-      '--rm',
-      '--entrypoint',
-      'test',
-      '--volume',
-      `${volume}:/opt/devc`,
-      ref,
-      '-x',
-      '/opt/devc/bin/devc-agent',
-    ],
-    {
-      allowFailure: true,
-    },
-  );
+  const emptied = (): Promise<unknown> => docker(['volume', 'rm', '--force', volume], { allowFailure: true });
+  const filled = await dockerRunOnce([
+    '--entrypoint',
+    'test',
+    '--volume',
+    `${volume}:/opt/devc`,
+    agentImageRef(ctx.version),
+    '-x',
+    '/opt/devc/bin/devc-agent',
+  ]).catch(async (error: unknown) => {
+    await emptied(); // labelled as filled, it would be taken as such next time
+    throw error;
+  });
   if (filled.exitCode !== 0) {
-    await docker(['volume', 'rm', '--force', volume], { allowFailure: true });
+    await emptied();
     throw new DevcError(`Can't fill the agent volume ${volume}.`, { details: filled.stderr });
   }
   await removeOldAgentVolumes(volume);
@@ -92,6 +80,23 @@ const AGENT_VOLUME_GRACE_MS = 60 * 60_000;
 export function isOldEnough(createdAt: string | undefined, now: number): boolean {
   const made = Date.parse(createdAt ?? '');
   return Number.isFinite(made) && now - made > AGENT_VOLUME_GRACE_MS;
+}
+
+/**
+ * The agent image in the engine, built when missing or out of date; resolves to its id. The
+ * Kubernetes backend pushes it to DEVC_REGISTRY, from where pods of any image copy the agent.
+ */
+export async function ensureAgentImage(ctx: Context, progress: Progress): Promise<string> {
+  const ref = agentImageRef(ctx.version);
+  const digest = await imagesDigest();
+  const id = await currentImageId(ref, digest);
+  if (id) return id;
+  // Built FROM dev8-base: that one must be current first.
+  await ensureImage(ctx, 'base', progress);
+  await buildAgentImage(ctx, ref, digest, progress);
+  const built = await imageId(ref);
+  if (!built) throw new DevcError(`Image ${ref} is missing right after it was built.`);
+  return built;
 }
 
 async function imageId(ref: string): Promise<string | undefined> {

@@ -9,6 +9,7 @@ import { serveOneShotLogin, type OneShotLogin } from '../transport/login-server.
 import { waitFor } from '../transport/wait.js';
 import { forwardPorts } from './ports.js';
 import { ensureRunning, selectWorkspace } from './select.js';
+import { hasAttachHooks } from '../backends/backend.js';
 
 const CODE_SERVER_PORT = 8080;
 
@@ -47,6 +48,7 @@ export function codeServerSite(workspace: string): string {
 export async function codeWeb(ctx: Context, name: string | undefined): Promise<CodeWeb> {
   const selected = await selectWorkspace(ctx, name);
   const workspace = await ensureRunning(ctx, selected);
+  if (hasAttachHooks(selected.backend)) await selected.backend.attached(workspace);
   const { ports } = await forwardPorts(ctx, workspace.name, [{ remote: CODE_SERVER_PORT }]);
   const local = ports[0]?.local;
   if (!local) throw new DevcError(`Can't forward code-server's port of ${workspace.name}.`);
@@ -67,18 +69,23 @@ export async function codeWeb(ctx: Context, name: string | undefined): Promise<C
   };
 }
 
-/** The desktop VS Code URI for a workspace over Remote-SSH (needs `devc config-ssh`). */
+/**
+ * What a desktop editor needs to open a workspace over Remote-SSH: its host alias (which resolves
+ * through devc's ssh config, written by `devc config-ssh`) and folder.
+ */
 export async function codeDesktop(
   ctx: Context,
   name: string | undefined,
-): Promise<{ uri: string; workspace: string; sshConfigured: boolean }> {
+): Promise<{ workspace: string; host: string; folder: string; sshConfigured: boolean }> {
   const selected = await selectWorkspace(ctx, name);
   const workspace = await ensureRunning(ctx, selected);
+  if (hasAttachHooks(selected.backend)) await selected.backend.attached(workspace);
   const userConfig = path.join(ctx.env.HOME || os.homedir(), '.ssh', 'config');
   const text = await readFile(userConfig, 'utf8').catch(() => '');
   return {
     workspace: workspace.name,
-    uri: `vscode-remote://ssh-remote+${hostAlias(workspace.name)}${workspace.folder}`,
+    host: hostAlias(workspace.name),
+    folder: workspace.folder,
     sshConfigured: hasInclude(text, includeLine(ctx.paths)),
   };
 }

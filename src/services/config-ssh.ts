@@ -6,6 +6,7 @@ import { DevcError } from '../errors.js';
 import {
   addInclude,
   devcSshConfig,
+  forwardsAgent,
   hasInclude,
   includeLine,
   proxyCommand,
@@ -17,6 +18,8 @@ export interface ConfigSshOptions {
   remove?: boolean;
   /** The devc to put in ProxyCommand (default: this one). */
   devcScript?: string;
+  /** Write `ForwardAgent yes` (true), take it out (false), or keep what the file says (undefined). */
+  forwardAgent?: boolean;
 }
 
 export interface ConfigSshResult {
@@ -27,6 +30,8 @@ export interface ConfigSshResult {
   devcConfigText: string;
   /** What was done (or, with dryRun, would be), one line each. */
   actions: string[];
+  /** Whether `ssh NAME.devc` (and editors through it) forward the local ssh-agent. */
+  forwardAgent: boolean;
 }
 
 /** Adds (or with `remove`, takes out) devc's Include line in ~/.ssh/config and writes devc's own file. */
@@ -35,10 +40,12 @@ export async function configSsh(ctx: Context, options: ConfigSshOptions = {}): P
   const userConfig = path.join(home, '.ssh', 'config');
   const line = includeLine(ctx.paths);
   const script = options.devcScript ?? (await realpath(process.argv[1] ?? 'devc'));
+  const forwardAgent = options.forwardAgent ?? forwardsAgent(await readDevcConfig(ctx));
   const devcConfigText = devcSshConfig(
     ctx.paths,
     proxyCommand(process.execPath, script, ctx.env),
     await workspaceUsers(ctx),
+    { forwardAgent },
   );
   const result: ConfigSshResult = {
     userConfig,
@@ -46,6 +53,7 @@ export async function configSsh(ctx: Context, options: ConfigSshOptions = {}): P
     includeLine: line,
     devcConfigText,
     actions: [],
+    forwardAgent,
   };
   const would = (text: string): string =>
     options.dryRun ? `Would ${text[0]?.toLowerCase()}${text.slice(1)}` : text;
@@ -63,7 +71,8 @@ export async function configSsh(ctx: Context, options: ConfigSshOptions = {}): P
     return result;
   }
 
-  result.actions.push(would(`Wrote ${ctx.paths.sshConfig} (Host *.devc)`));
+  const forwarding = forwardAgent ? ', forwarding your ssh-agent' : '';
+  result.actions.push(would(`Wrote ${ctx.paths.sshConfig} (Host *.devc${forwarding})`));
   if (!options.dryRun) {
     await mkdir(ctx.paths.sshDir, { recursive: true, mode: 0o700 });
     await writeFile(ctx.paths.sshConfig, devcConfigText, { mode: 0o600 });
@@ -165,15 +174,16 @@ async function workspaceUsers(ctx: Context): Promise<Record<string, string>> {
  * user is not `dev`); never touches ~/.ssh/config.
  */
 export async function refreshSshConfig(ctx: Context): Promise<void> {
-  const exists = await stat(ctx.paths.sshConfig).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) return;
-  const current = await readFile(ctx.paths.sshConfig, 'utf8');
+  const current = await readDevcConfig(ctx);
   const proxy = /^ {2}ProxyCommand (.*)$/m.exec(current)?.[1];
   if (!proxy) return;
-  await writeFile(ctx.paths.sshConfig, devcSshConfig(ctx.paths, proxy, await workspaceUsers(ctx)), {
-    mode: 0o600,
+  const text = devcSshConfig(ctx.paths, proxy, await workspaceUsers(ctx), {
+    forwardAgent: forwardsAgent(current),
   });
+  await writeFile(ctx.paths.sshConfig, text, { mode: 0o600 });
+}
+
+/** devc's own ssh_config as it is now ('' when `devc config-ssh` has not written one). */
+async function readDevcConfig(ctx: Context): Promise<string> {
+  return readFile(ctx.paths.sshConfig, 'utf8').catch(() => '');
 }

@@ -167,7 +167,7 @@ async function download(remote: Remote, source: string, local: string, recursive
   }
 }
 
-function finished(child: ChildProcess): Promise<{ exitCode: number; stderr: string }> {
+export function finished(child: ChildProcess): Promise<{ exitCode: number; stderr: string }> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => {
@@ -177,7 +177,7 @@ function finished(child: ChildProcess): Promise<{ exitCode: number; stderr: stri
 }
 
 /** A writable that keeps what is written to it (small outputs: a path, a probe result). */
-function textSink(): { stream: NodeJS.WritableStream; text: () => string } {
+export function textSink(): { stream: NodeJS.WritableStream; text: () => string } {
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {

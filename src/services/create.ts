@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createsFromDevcontainer, hasCapacity, type Backend } from '../backends/backend.js';
+import { setting } from '../config/settings.js';
 import type { Context } from '../context.js';
 import { DevcError, disappearedWhileStarting } from '../errors.js';
 import type { CliLog } from '../devcontainer/cli.js';
@@ -17,9 +18,9 @@ import { ensureHomeId } from '../workspace/home-id.js';
 import { detectVariant, type Variant } from '../workspace/variants.js';
 import { forwardPortsProblems, type PortsConfig } from '../ports/config.js';
 import { writePortsConfig } from '../ports/files.js';
-import { ensureAgentVolume } from './agent-volume.js';
 import { refreshSshConfig } from './config-ssh.js';
 import { buildImage, ensureImage, imageRef } from './images.js';
+import { workspaceSecrets, writeSecrets } from './secrets.js';
 import { confirmHostAccess, type TrustPolicy } from './trust.js';
 
 /** Everything decided before a workspace is made. */
@@ -37,6 +38,10 @@ export interface CreatePlan {
   token: string | undefined;
   env: Record<string, string>;
   noCache?: boolean;
+  /** Kubernetes: where a Dockerfile or Features image is built (`up --builder`). */
+  builder?: 'local' | 'cluster' | undefined;
+  /** What `up --secrets-file` (or DEVC_SECRETS_FILE) gave; default: what the workspace got last. */
+  secretsFromFile?: Record<string, string> | undefined;
   /** What the user has said yes to already; default: nothing (a prompt, or a refusal in CI). */
   trust?: TrustPolicy;
 }
@@ -68,8 +73,13 @@ export async function createWorkspace(
       configuration: resolved.configuration,
       policy: plan.trust ?? { given: false, own: false },
     });
-  const authorizedKey = await ensureKeyPair(ctx.paths);
-  const configPath = await writeAgentConfig(workspaceDir, authorizedKey, plan.token);
+  const { configPath } = await ctx.io.span('create: key pair, agent config, secrets', async () => {
+    const authorizedKey = await ensureKeyPair(ctx.paths);
+    const written = await writeAgentConfig(workspaceDir, authorizedKey, plan.token);
+    const secrets = await workspaceSecrets(ctx, workspaceDir, plan.repository.url, plan.secretsFromFile);
+    await writeSecrets(workspaceDir, secrets);
+    return { configPath: written };
+  });
   const base = {
     name: plan.name,
     repository: plan.repository,
@@ -90,13 +100,18 @@ export async function createWorkspace(
     const requirements = hostRequirements(resolved.configuration);
     // Docker runs devc's agent from a volume. Independent engine questions go at once (each docker
     // call costs tens of milliseconds): the backend awaits the volume beside its own.
-    const agentVolume = backend.kind === 'docker' ? ensureAgentVolume(ctx, progress) : undefined;
+    const agentVolume = backend.kind === 'docker' ? ctx.agent.volume(ctx, progress) : undefined;
     agentVolume?.catch(() => undefined);
+    // Kubernetes pods of any image copy the agent from its image, pushed to DEVC_REGISTRY from here
+    // (without a local engine the registry must have it already).
+    if (backend.kind === 'kubernetes')
+      await ctx.io.span('create: agent image', () => ctx.agent.image(ctx, progress).catch(() => undefined));
     if (Object.keys(requirements).length > 0 && hasCapacity(backend)) {
       const capacity = await backend.capacity();
       for (const warning of unmetRequirements(requirements, capacity)) ctx.io.warn(warning);
     }
     const logFile = path.join(workspaceDir, 'build.log');
+    const registry = await setting(ctx, 'registry');
     const workspace = await progress.phase(
       'Building and starting the dev container',
       `Started workspace ${plan.name}`,
@@ -113,8 +128,11 @@ export async function createWorkspace(
           onLog: (log: CliLog) => {
             if (log.type === 'start' && log.text) update(log.text.split('\n')[0] ?? '');
           },
+          warn: (message: string) => ctx.io.warn(message),
           signal: ctx.signal,
           ...(plan.noCache ? { noCache: true } : {}),
+          ...(registry ? { registry } : {}),
+          ...(plan.builder ? { builder: plan.builder } : {}),
         }),
     );
     await writePortsConfig(ctx.paths, plan.name, portsOf(resolved.configuration));
@@ -124,9 +142,9 @@ export async function createWorkspace(
     return workspace;
   }
   const variant = plan.variant ?? detectVariant(await readdir(plan.sourcePath));
-  const image = plan.noCache
-    ? await rebuildImage(ctx, variant, progress)
-    : await ensureImage(ctx, variant, progress);
+  const image = await ctx.io.span('create: dev8 image', () =>
+    plan.noCache ? rebuildImage(ctx, variant, progress) : ensureImage(ctx, variant, progress),
+  );
   return progress.phase('Starting workspace', `Started workspace ${plan.name}`, async () => {
     const made = await backend.create({ ...base, image, variant, folder: `/workspaces/${plan.repoName}` });
     // A backend that starts what it creates (Kubernetes) says so; no second look needed then.
@@ -207,7 +225,7 @@ async function installExtensions(
 }
 
 async function rebuildImage(ctx: Context, variant: Variant, progress: Progress): Promise<string> {
-  const ref = imageRef(variant, ctx.version, ctx.env.DEVC_REGISTRY);
+  const ref = imageRef(variant, ctx.version, await setting(ctx, 'registry'));
   await buildImage(ctx, variant, ref, progress, true);
   return ref;
 }

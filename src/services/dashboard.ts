@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { hasDetails, hasLogs, type WorkspaceDetails } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { IO } from '../io.js';
-import { portFiles, readJson, type ForwarderState } from '../ports/files.js';
+import { forwarderState } from './forwarder.js';
 import type { Progress } from '../ui/progress.js';
 import type { Workspace } from '../workspace/model.js';
 import type { Selected } from './select.js';
@@ -129,10 +129,6 @@ export function dashboardActions(ctx: Context): DashboardActions & { close: () =
 function silentIO(ctx: Context): IO {
   const sink = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
   return new IO({ stdin: ctx.io.stdin, stdout: sink(), stderr: sink() }, { CI: '1' });
-}
-
-function forwarderState(ctx: Context, name: string): Promise<ForwarderState | null> {
-  return readJson<ForwarderState>(portFiles(ctx.paths, name).state);
 }
 
 /** A stream that calls `onLine` for each complete line written to it. */

@@ -25,6 +25,9 @@ export async function deleteWorkspace(ctx: Context, selected: Selected, force: b
   if (!force && mine) await refuseUnsavedWork(workspace, backend, workspaceDir);
   await backend.remove(name);
   if (!mine) return;
+  // The forwarder service lets go of it first, so it writes nothing into the folder being removed.
+  const { stopForwarder } = await import('./forwarder.js');
+  await stopForwarder(ctx, name).catch(() => false);
   // A local working tree belongs to the user and lies elsewhere: only devc's folder for it goes.
   await removeWorkspaceFolder(ctx.paths.workspacesDir, name);
   await unpinHostKey(ctx.paths.knownHosts, name);
@@ -36,9 +39,9 @@ async function refuseUnsavedWork(
   workspaceDir: string,
 ): Promise<void> {
   // Where the clone lives in the engine (Kubernetes: the PVC), the engine checks it.
-  const work = reportsUnsavedWork(backend)
-    ? await backend.unsavedWork(workspace.name)
-    : await unsavedInClones(await hostClones(workspace, workspaceDir));
+  const inEngine = reportsUnsavedWork(backend) ? await backend.unsavedWork(workspace.name) : null;
+  const work =
+    inEngine !== null ? inEngine : await unsavedInClones(await hostClones(workspace, workspaceDir));
   if (!work) {
     throw new UnsavedWorkError(
       `Workspace ${workspace.name} is not running, so devc can't check it for unpushed work.`,

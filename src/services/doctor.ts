@@ -1,6 +1,7 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { Context } from '../context.js';
+import { engineCheck } from './doctor-engine.js';
 
 export interface Check {
   name: string;
@@ -19,7 +20,9 @@ export async function runChecks(ctx: Context): Promise<Check[]> {
       tool('ssh', ['-V'], 'Install the OpenSSH client (e.g. `apt-get install openssh-client`).'),
       tool('ssh-keygen', ['-?'], 'Install the OpenSSH client (e.g. `apt-get install openssh-client`).', true),
       dockerEngine(),
+      engineCheck(ctx.env),
       home(ctx),
+      keychain(ctx),
     ])),
   ];
 }
@@ -82,4 +85,22 @@ async function home(ctx: Context): Promise<Check> {
       fix: 'Fix its permissions, or point DEVC_HOME elsewhere.',
     };
   }
+}
+
+/** Whether the OS keychain takes a value (a real write and delete); else where credentials go instead. */
+async function keychain(ctx: Context): Promise<Check> {
+  const store = await ctx.keychain();
+  const probe = await store.probe();
+  const name = process.platform === 'linux' ? 'the Secret Service' : 'the OS keychain';
+  if (probe.reachable) return { name: 'keychain', ok: true, required: false, detail: `${name} answers` };
+  return {
+    name: 'keychain',
+    ok: false,
+    required: false,
+    detail: `${name} does not answer (${probe.reason ?? 'unknown'}): the token and secrets go to ${store.fallbackFile} (mode 0600)`,
+    fix:
+      process.platform === 'linux'
+        ? 'Run a Secret Service in your session (e.g. gnome-keyring, unlocked), or keep the fallback file.'
+        : 'Unlock the keychain, or keep the fallback file.',
+  };
 }

@@ -1,28 +1,42 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasRoutes } from '../backends/backend.js';
-import type { BackendOptions } from '../backends/factory.js';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
-import { portFiles, readJson, readPortsConfig, readRequests, type ForwarderState } from '../ports/files.js';
-import { isForwarderAlive, readPid } from '../transport/pidfile.js';
+import {
+  portFiles,
+  readJson,
+  readPortsConfig,
+  readRequests,
+  serviceFiles,
+  writeJsonAtomic,
+  type ForwarderState,
+  type RouteRequest,
+} from '../ports/files.js';
+import { rotateLog } from '../transport/log-file.js';
+import { endForwarder, isForwarderAlive, readPid } from '../transport/pidfile.js';
 import type { BackendKind } from '../workspace/model.js';
 import { backoff } from '../wait/backoff.js';
 
-/** The forwarder's live state, or null when none runs for this workspace. */
+/** The pid of this DEVC_HOME's forwarder service, or null when none runs (a stale pid file is ignored). */
+export async function servicePid(ctx: Context): Promise<number | null> {
+  const pid = await readPid(serviceFiles(ctx.paths).pid);
+  return pid !== null && isForwarderAlive(pid) ? pid : null;
+}
+
+/** The forwarder's live state for this workspace, or null when the service does not forward it now. */
 export async function forwarderState(ctx: Context, workspace: string): Promise<ForwarderState | null> {
-  const files = portFiles(ctx.paths, workspace);
-  const pid = await readPid(files.pid);
-  if (pid === null || !isForwarderAlive(pid)) return null;
-  const state = await readJson<ForwarderState>(files.state);
+  const pid = await servicePid(ctx);
+  if (pid === null) return null;
+  const state = await readJson<ForwarderState>(portFiles(ctx.paths, workspace).state);
   return state?.pid === pid ? state : null;
 }
 
 /**
- * Starts the workspace's background forwarder unless one runs; resolves to its first state (null for
- * backends it cannot forward yet). It runs detached, in its own session, logging to a file, so it
- * survives the terminal closing. Call it after `up` and `start`.
+ * Has the forwarder service forward this workspace, starting the service unless it runs; resolves to
+ * the workspace's first state (null for backends it cannot forward yet). Call it after `up` and `start`.
  */
 export async function startForwarder(
   ctx: Context,
@@ -32,29 +46,67 @@ export async function startForwarder(
   if (!(await spawnForwarder(ctx, workspace, kind))) return null;
   return waitForState(ctx, workspace, () => true, 15_000).catch(() => {
     throw new DevcError('The port forwarder did not start.', {
-      hint: `See ${portFiles(ctx.paths, workspace).log}.`,
+      hint: `See ${portFiles(ctx.paths, workspace).log} and ${serviceFiles(ctx.paths).log}.`,
     });
   });
 }
 
 /**
- * Starts the forwarder without waiting for it, unless one runs; false for backends it cannot forward.
- * `up` uses it when nothing is to be forwarded yet: the forwarder comes up on its own while devc exits.
+ * Hands the workspace to the forwarder service (its route.json) and starts the service unless it
+ * runs, without waiting; false for backends it cannot forward. `up` uses it when nothing is to be
+ * forwarded yet: the service picks the workspace up on its own while devc exits.
  */
 export async function spawnForwarder(ctx: Context, workspace: string, kind: BackendKind): Promise<boolean> {
   if (!hasRoutes(await ctx.backend(kind))) return false;
-  if (await forwarderState(ctx, workspace)) return true;
-  const files = portFiles(ctx.paths, workspace);
+  await register(ctx, workspace, kind);
+  if ((await servicePid(ctx)) === null) await spawnService(ctx);
+  return true;
+}
+
+/**
+ * How the service reaches the workspace: its backend and, for Kubernetes, this call's context,
+ * namespace and kubeconfig. A route already there is kept unless this call chose its backend options
+ * (`up --context`): `devc ports` with no options must not move a workspace to the default cluster.
+ */
+async function register(ctx: Context, workspace: string, kind: BackendKind): Promise<void> {
+  const file = portFiles(ctx.paths, workspace).route;
+  const chosen = ctx.backendOptions.context !== undefined || ctx.backendOptions.namespace !== undefined;
+  const existing = await readJson<RouteRequest>(file);
+  if (existing?.backend === kind && !chosen) return;
+  const request = routeRequest(ctx, kind);
+  if (JSON.stringify(existing) !== JSON.stringify(request)) await writeJsonAtomic(file, request);
+}
+
+/** The route a call asks for: its backend options first, then the variables they stand for. */
+export function routeRequest(ctx: Context, kind: BackendKind): RouteRequest {
+  if (kind !== 'kubernetes') return { backend: kind };
+  const context = ctx.backendOptions.context ?? ctx.env.DEVC_KUBE_CONTEXT;
+  const namespace = ctx.backendOptions.namespace ?? ctx.env.DEVC_NAMESPACE;
+  const kubeconfig = ctx.env.KUBECONFIG?.split(path.delimiter)
+    .filter(Boolean)
+    .map((f) => path.resolve(ctx.cwd, f))
+    .join(path.delimiter);
+  return {
+    backend: kind,
+    ...(context ? { context } : {}),
+    ...(namespace ? { namespace } : {}),
+    ...(kubeconfig ? { kubeconfig } : {}),
+  };
+}
+
+/** Starts the service detached, in its own session, logging to its file; it survives the terminal. */
+async function spawnService(ctx: Context): Promise<void> {
+  const files = serviceFiles(ctx.paths);
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
-  await rotateLog(files.log);
+  rotateLog(files.log);
   const log = await open(files.log, 'a', 0o600);
   let pid: number | undefined;
   try {
     const entry = fileURLToPath(new URL('../transport/forwarder-main.js', import.meta.url));
-    const child = spawn(process.execPath, [entry, workspace, kind], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, entry], {
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
-      env: forwarderEnv(ctx.env, ctx.backendOptions),
+      env: { ...forwarderEnv(ctx.env), ...SERVICE_MALLOC },
       cwd: ctx.paths.home,
     });
     pid = child.pid;
@@ -64,8 +116,24 @@ export async function spawnForwarder(ctx: Context, workspace: string, kind: Back
   }
   if (pid === undefined)
     throw new DevcError("Can't start the port forwarder.", { hint: `See ${files.log}.` });
-  return true;
 }
+
+/**
+ * A small young generation: the service holds few objects for long, and V8's default semi-spaces
+ * (16 MiB each) would be most of its resident memory once a few streams have run through it.
+ * --expose-gc: the service frees ended streams' buffers itself (transport/service.ts). One V8 worker
+ * thread instead of one per core: fewer threads, fewer malloc arenas holding freed memory.
+ */
+const SERVICE_NODE_FLAGS = ['--max-semi-space-size=1', '--expose-gc', '--v8-pool-size=1'];
+
+/**
+ * glibc's malloc: a fixed mmap threshold, so a stream's 1 MiB read buffers (transport/splice.ts) are
+ * mapped and given back to the system when freed. By default the threshold rises to the size of a
+ * freed mapping, and later buffers then come from the heap and stay resident (about 1 MB per stream
+ * ever run). Two arenas, not eight per core, for the same reason as the one V8 worker. Other C
+ * libraries ignore these variables.
+ */
+const SERVICE_MALLOC = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
 
 /**
  * The forwarder after `up` or a resume: started (or `spawned` already), and waited for only when it has
@@ -89,31 +157,36 @@ export async function hasPlannedPorts(ctx: Context, workspace: string): Promise<
   return (config.forwardPorts?.length ?? 0) > 0 || requests.forwards.length > 0;
 }
 
-/** Ends the workspace's forwarder, if one runs; resolves to whether one did. Call it on stop and delete. */
+/**
+ * Stops forwarding the workspace: takes it from the service (which exits once nothing is left) and
+ * waits until the service let go; ends a per-workspace forwarder of an earlier devc too. Resolves to
+ * whether it was forwarded. Call it on `ports stop` and when `up` undoes itself.
+ */
 export async function stopForwarder(ctx: Context, workspace: string): Promise<boolean> {
-  const pid = await readPid(portFiles(ctx.paths, workspace).pid);
-  if (pid === null || !isForwarderAlive(pid)) return false;
-  process.kill(pid, 'SIGTERM');
-  const wait = backoff({ first: 50, max: 50, deadline: Date.now() + 5000 });
-  while (isForwarderAlive(pid)) {
-    if (wait.expired()) {
-      process.kill(pid, 'SIGKILL');
-      break;
-    }
-    await wait.pause();
-  }
-  return true;
+  const files = portFiles(ctx.paths, workspace);
+  const served = await forwarderState(ctx, workspace);
+  await rm(files.route, { force: true });
+  const holder = await readPid(files.pid);
+  const earlier = holder !== null && holder !== served?.pid && isForwarderAlive(holder);
+  if (earlier) await endForwarder(holder);
+  const wait = backoff({ first: 50, max: 100, deadline: Date.now() + 5000 });
+  while (served && (await forwarderState(ctx, workspace)) && !wait.expired()) await wait.pause();
+  return served !== null || earlier;
 }
 
-/** Waits until the running forwarder's state satisfies `ready`. */
+/**
+ * Waits until the workspace's state satisfies `ready`. A service that is not there (it crashed, or
+ * exited just as this workspace was handed to it) is started again, once every few seconds.
+ */
 export async function waitForState(
   ctx: Context,
   workspace: string,
   ready: (state: ForwarderState) => boolean,
   timeoutMs = 15_000,
 ): Promise<ForwarderState> {
-  // Short polls first: a forwarder usually answers within a few hundred milliseconds.
+  // Short polls first: the service usually answers within a few hundred milliseconds.
   const wait = backoff({ first: 20, max: 100, deadline: Date.now() + timeoutMs, signal: ctx.signal });
+  let spawned = Date.now();
   for (;;) {
     const state = await forwarderState(ctx, workspace);
     if (state && ready(state)) return state;
@@ -121,27 +194,22 @@ export async function waitForState(
       throw new DevcError(`Timed out waiting for the port forwarder of ${workspace}.`, {
         hint: `See ${portFiles(ctx.paths, workspace).log}.`,
       });
+    if (!state && Date.now() - spawned > 3000 && (await servicePid(ctx)) === null) {
+      spawned = Date.now();
+      await spawnService(ctx);
+    }
     await wait.pause();
   }
 }
 
 /**
- * The forwarder needs devc's and the engine's settings, not the user's tokens; the call's backend
- * options reach it as the variables they stand for (its own process, its own environment).
+ * The service's environment: devc's and the engine's settings, without the user's tokens and without
+ * the variables a call's backend options stand for. Those travel in each workspace's route.json, since
+ * one service acts for every call.
  */
-export function forwarderEnv(env: NodeJS.ProcessEnv, options: BackendOptions = {}): NodeJS.ProcessEnv {
+export function forwarderEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };
-  for (const secret of ['GITHUB_TOKEN', 'GH_TOKEN']) delete out[secret];
-  if (options.context !== undefined) out.DEVC_KUBE_CONTEXT = options.context;
-  if (options.namespace !== undefined) out.DEVC_NAMESPACE = options.namespace;
+  for (const name of ['GITHUB_TOKEN', 'GH_TOKEN', 'DEVC_KUBE_CONTEXT', 'DEVC_NAMESPACE', 'KUBECONFIG'])
+    delete out[name];
   return out;
-}
-
-/** Keeps one older log beside the current one once it passes 1 MB. */
-async function rotateLog(file: string): Promise<void> {
-  const size = await stat(file).then(
-    (s) => s.size,
-    () => 0,
-  );
-  if (size > 1_000_000) await rename(file, `${file}.1`);
 }

@@ -2,8 +2,9 @@ import { createWriteStream, existsSync, readdirSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setting } from '../config/settings.js';
 import type { Context } from '../context.js';
-import { DevcError, UsageError } from '../errors.js';
+import { DevcError, EngineError, UsageError } from '../errors.js';
 import { docker } from '../backends/docker/engine.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
@@ -41,15 +42,30 @@ export function lineage(variant: Variant): Variant[] {
 /** Makes sure the variant's image is in the engine: present, else pulled from DEVC_REGISTRY, else built
  * (its parent images first, each the same way). */
 export async function ensureImage(ctx: Context, variant: Variant, progress: Progress): Promise<string> {
-  const ref = imageRef(variant, ctx.version, ctx.env.DEVC_REGISTRY);
-  if (await imageCurrent(ref, await imagesDigest())) return ref;
-  if (ctx.env.DEVC_REGISTRY) {
+  const registry = await setting(ctx, 'registry');
+  const ref = imageRef(variant, ctx.version, registry);
+  const digest = await imagesDigest();
+  const current = await imageCurrent(ref, digest).catch((error: unknown) => {
+    // No Docker engine here (the gateway in a cluster): the cluster pulls the registry's copy itself.
+    if (registry && error instanceof EngineError) return 'no engine';
+    throw error;
+  });
+  if (current === 'no engine')
+    progress.note(`No Docker engine here: the cluster pulls ${ref} from the registry as it is.`);
+  if (current) return ref;
+  if (registry) {
     const pulled = await progress.phase(`Pulling ${ref}`, `Pulled ${ref}`, async () => {
       const result = await docker(['pull', '--quiet', ref], { allowFailure: true });
       return result.exitCode === 0;
     });
-    if (pulled) return ref;
-    progress.note(`Couldn't pull ${ref}; building it here instead.`);
+    // A copy built from other image files (another build of this version, with another agent) would
+    // run that agent: it is used only when it matches these files.
+    if (pulled && (await imageCurrent(ref, digest))) return ref;
+    progress.note(
+      pulled
+        ? `${ref} in the registry was built from other image files; building it here instead.`
+        : `Couldn't pull ${ref}; building it here instead.`,
+    );
   }
   const parent = PARENT[variant];
   if (parent) await ensureImage(ctx, parent, progress);
@@ -66,8 +82,9 @@ export async function buildWithParents(
   options: { noCache?: boolean; built?: Set<Variant> } = {},
 ): Promise<string[]> {
   const refs: string[] = [];
+  const registry = await setting(ctx, 'registry');
   for (const v of lineage(variant)) {
-    const ref = imageRef(v, ctx.version, ctx.env.DEVC_REGISTRY);
+    const ref = imageRef(v, ctx.version, registry);
     if (!options.built?.has(v)) {
       await buildImage(ctx, v, ref, progress, options.noCache ?? false);
       options.built?.add(v);
@@ -77,18 +94,23 @@ export async function buildWithParents(
   return refs;
 }
 
+/** The registry `--push` pushes to (the `registry` setting), or a usage error when none is set. */
+export async function checkPushRegistry(ctx: Context): Promise<string> {
+  const registry = await setting(ctx, 'registry');
+  if (registry) return registry;
+  throw new UsageError('--push needs a registry.', {
+    hint: 'Set DEVC_REGISTRY, e.g. DEVC_REGISTRY=localhost:5000, or `devc config set registry localhost:5000`.',
+  });
+}
+
 /** Pushes a built image to DEVC_REGISTRY. */
 export async function pushImage(ctx: Context, ref: string, progress: Progress): Promise<void> {
-  if (!ctx.env.DEVC_REGISTRY) {
-    throw new UsageError('--push needs a registry.', {
-      hint: 'Set DEVC_REGISTRY, e.g. DEVC_REGISTRY=localhost:5000.',
-    });
-  }
+  const registry = await checkPushRegistry(ctx);
   await progress.phase(`Pushing ${ref}`, `Pushed ${ref}`, async () => {
     const result = await docker(['push', ref], { allowFailure: true, signal: ctx.signal });
     if (result.exitCode !== 0) {
       throw new DevcError(`Pushing ${ref} failed.`, {
-        hint: `Check that ${ctx.env.DEVC_REGISTRY} is reachable and that you are logged in (docker login).`,
+        hint: `Check that ${registry} is reachable and that you are logged in (docker login).`,
         details: result.stderr.trim(),
       });
     }
@@ -110,7 +132,8 @@ export async function buildImage(
     const dockerfile = path.join(contextDir, `dev8-${variant}`, 'Dockerfile');
     const common = ['--build-arg', `DEVC_VERSION=${ctx.version}`];
     const parent = PARENT[variant];
-    if (parent) common.push('--build-arg', `BASE=${imageRef(parent, ctx.version, ctx.env.DEVC_REGISTRY)}`);
+    if (parent)
+      common.push('--build-arg', `BASE=${imageRef(parent, ctx.version, await setting(ctx, 'registry'))}`);
     let fresh = noCache ? ['--no-cache'] : [];
     if (variant === 'base') {
       const builder = builderRef(ctx.version);

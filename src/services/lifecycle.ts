@@ -29,6 +29,9 @@ export async function startWorkspace(
   const started = workspace.state !== 'running';
   if (started) {
     await rm(stopMarker(ctx, workspace.name), { force: true });
+    // Secrets changed since the last start reach the workspace now (the agent reads them at start).
+    const { refreshSecrets, secretsFromFile } = await import('./secrets.js');
+    await refreshSecrets(ctx, backend, workspace, await secretsFromFile(ctx, undefined));
     await backend.start(workspace.name);
   }
   const { waitUntilReady } = await import('./ready.js');

@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { CancelledError, DevcError } from '../errors.js';
 import type { Selected } from './select.js';
 import { sleep } from '../wait/backoff.js';
+import { maskSecrets, secretValues } from '../workspace/secret-values.js';
 
 export interface LogsOptions {
   follow: boolean;
@@ -45,9 +46,15 @@ export async function buildLog(ctx: Context, name: string, options: LogsOptions)
     throw new DevcError(`Workspace ${name} has no build log.`, {
       hint: `devc writes ${file} when it builds an image or runs lifecycle hooks; \`devc logs -w ${name}\` shows the container's own output.`,
     });
+  // What a hook printed of the workspace's secrets is shown masked (`devc start` appends hook output
+  // straight to the file).
+  const values = await secretValues(path.join(path.dirname(file), 'config'));
   const handle = await open(file, 'r');
   try {
-    const whole = (await handle.read(Buffer.alloc(size), 0, size, 0)).buffer.toString('utf8');
+    const whole = maskSecrets(
+      (await handle.read(Buffer.alloc(size), 0, size, 0)).buffer.toString('utf8'),
+      values,
+    );
     ctx.io.stdout.write(options.tail === undefined ? whole : lastLines(whole, options.tail));
     let offset = size;
     while (options.follow && !ctx.signal.aborted) {
@@ -55,7 +62,7 @@ export async function buildLog(ctx: Context, name: string, options: LogsOptions)
       const grown = (await handle.stat()).size;
       if (grown <= offset) continue;
       const chunk = await handle.read(Buffer.alloc(grown - offset), 0, grown - offset, offset);
-      ctx.io.stdout.write(chunk.buffer.subarray(0, chunk.bytesRead));
+      ctx.io.stdout.write(maskSecrets(chunk.buffer.subarray(0, chunk.bytesRead).toString('utf8'), values));
       offset += chunk.bytesRead;
     }
   } finally {

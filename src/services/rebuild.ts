@@ -3,6 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { clonesRemotely, hasStreamExec, type Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
+import { resolveToken } from '../credentials/token.js';
 import { DevcError } from '../errors.js';
 import { headOf } from '../git/trusted.js';
 import type { Progress } from '../ui/progress.js';
@@ -57,7 +58,7 @@ export async function rebuild(
         home: old.home,
         variant: old.variant ? parseVariant(old.variant) : undefined,
         devcontainerPath: config ?? old.devcontainerConfig,
-        token: ctx.env.GITHUB_TOKEN || ctx.env.GH_TOKEN || undefined,
+        token: (await resolveToken(ctx))?.token,
         env: { DEVC_IDLE_TIMEOUT: String(old.idleTimeoutSeconds ?? 0) },
         noCache: full,
         // Asked again after the removal: a tree changed in between (a link swapped) does not slip through.

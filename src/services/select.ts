@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
-import { DevcError, UsageError } from '../errors.js';
+import { DevcError, EngineError, UsageError } from '../errors.js';
 import type { Workspace } from '../workspace/model.js';
 import { checkWorkspaceName } from '../workspace/name.js';
 import { leftoversOf } from './leftovers.js';
@@ -39,18 +39,28 @@ export async function selectWorkspace(
 
 async function selectNamed(ctx: Context, name: string, missing: boolean): Promise<Selected> {
   const backends = await ctx.backends();
+  // A machine with only a kubeconfig: a Docker engine that doesn't answer is not a reason to miss a
+  // cluster's workspace; it is the error only when no other backend has the name.
+  let unreachable: EngineError | undefined;
+  const reached = <T>(work: Promise<T>, none: T): Promise<T> =>
+    work.catch((error: unknown) => {
+      if (!(error instanceof EngineError) || backends.length < 2) throw error;
+      unreachable ??= error;
+      return none;
+    });
   for (const backend of backends) {
-    const found = await backend.find(name);
+    const found = await reached(backend.find(name), null);
     if (found) return { workspace: found, backend };
   }
   for (const backend of backends) {
-    const left = (await leftoversOf(ctx, backend)).find((w) => w.name === name);
+    const left = (await reached(leftoversOf(ctx, backend), [])).find((w) => w.name === name);
     if (!left) continue;
     if (missing) return { workspace: left, backend };
     throw new DevcError(`Workspace ${name} is missing: its container is gone.`, {
       hint: `\`devc up ${left.repository.url || 'REPO'} --name ${name}\` brings it back; \`devc delete -w ${name}\` removes what is left.`,
     });
   }
+  if (unreachable) throw unreachable;
   throw new DevcError(`There is no workspace named ${name}.`, {
     hint: 'Run `devc list` to see your workspaces.',
   });

@@ -3,8 +3,10 @@ import path from 'node:path';
 import { clonesRemotely, type Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { DevcError, disappearedWhileStarting, UsageError } from '../errors.js';
+import { gitIdentity } from '../git/identity.js';
 import { headOf } from '../git/trusted.js';
-import { configuredIdleTimeout } from '../workspace/config.js';
+import { setting } from '../config/settings.js';
+import { resolveToken } from '../credentials/token.js';
 import { run } from '../process.js';
 import type { Progress } from '../ui/progress.js';
 import { withLock } from '../workspace/lock.js';
@@ -12,11 +14,13 @@ import { keptIdleTimeoutWarning } from '../workspace/duration.js';
 import { ensureHome } from '../home.js';
 import { ownershipCheck } from './ownership.js';
 import type { BackendKind, Workspace } from '../workspace/model.js';
-import { checkWorkspaceName, MAX_NAME_LENGTH } from '../workspace/name.js';
+import { checkWorkspaceName } from '../workspace/name.js';
 import { checkLocalTree } from '../workspace/local-tree.js';
 import { parseReference, type RepositoryRef } from '../workspace/reference.js';
 import type { Variant } from '../workspace/variants.js';
 import { waitUntilReady } from './ready.js';
+import { findExisting, freeName } from './up-existing.js';
+import { refreshSecrets, secretsFromFile } from './secrets.js';
 import { sleep } from '../wait/backoff.js';
 
 export interface UpOptions {
@@ -28,13 +32,30 @@ export interface UpOptions {
   idleTimeoutSeconds?: number;
   /** Which devcontainer.json, when the repository has several. */
   devcontainerPath?: string;
+  /** A JSON or dotenv file of secrets for the workspace (--secrets-file; default DEVC_SECRETS_FILE). */
+  secretsFile?: string;
+  /** A dotfiles repository installed into a new workspace (--dotfiles, DEVC_DOTFILES). */
+  dotfiles?: string;
   /** Yes, in advance, to what the devcontainer.json asks of this machine (--trust, DEVC_TRUST). */
   trust?: boolean;
+  /** Kubernetes: where a Dockerfile or Features image is built (--builder); default: here, else the cluster. */
+  builder?: 'local' | 'cluster';
   /**
    * Called once the workspace runs, before devc waits for its SSH server: work that needs only a
    * running container (the port forwarder) starts there and overlaps the wait.
    */
   onRunning?: (workspace: Workspace) => void;
+  /**
+   * Whose workspace this is (the gateway's signed-in user; default: the OS user). With an owner, only
+   * that owner's workspace is resumed, and commits carry `gitIdentity` rather than this machine's git
+   * config.
+   */
+  owner?: { name: string; gitIdentity: Record<string, string> };
+  /**
+   * The local tree is an upload the gateway unpacked into this workspace's own folder: untrusted like
+   * a clone (nothing of its devcontainer.json runs on the host), and given to the workspace user.
+   */
+  uploaded?: boolean;
 }
 
 export interface UpResult {
@@ -43,8 +64,7 @@ export interface UpResult {
   created: boolean;
 }
 
-/** Idle stop after 30 minutes unless the user says otherwise. */
-export const DEFAULT_IDLE_TIMEOUT_SECONDS = 30 * 60;
+export { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../config/keys.js';
 
 /** Creates a workspace, or resumes the one that already holds this repository (and branch). */
 export async function up(ctx: Context, options: UpOptions, progress: Progress): Promise<UpResult> {
@@ -52,17 +72,30 @@ export async function up(ctx: Context, options: UpOptions, progress: Progress): 
   // Before anything touches the engine: a workspace binds this folder read-write into its container.
   if (ref.kind === 'local') await checkLocalTree(ref.path, ctx.env.HOME || os.homedir());
   if (options.name !== undefined) checkWorkspaceName(options.name);
+  const fromFile = await secretsFromFile(ctx, options.secretsFile);
   // No separate engine check: the first engine call says "can't reach" itself, and a resume stays quick.
   const backend = await ctx.backend(options.backend);
+  if (options.builder && backend.kind !== 'kubernetes')
+    throw new UsageError(
+      '`--builder` chooses where Kubernetes workspaces are built; this one runs on Docker.',
+      {
+        hint: 'Add `--backend kubernetes`, or leave out `--builder`.',
+      },
+    );
   const repository = repositoryKey(ref);
 
   await ensureHome(ctx.paths);
-  return withLock(ctx.paths.locksDir, `up-${repository}@${ref.branch ?? ''}`, async () => {
+  const owner = options.owner;
+  const lockKey = `up-${owner ? `${encodeURIComponent(owner.name)}-` : ''}${repository}@${ref.branch ?? ''}`;
+  return withLock(ctx.paths.locksDir, lockKey, async () => {
     // One listing answers both "is this repository's workspace there?" and "which name is free?".
     let listing: Promise<Workspace[]> | undefined;
     const list = (): Promise<Workspace[]> => (listing ??= backend.list());
-    const mine = await ownershipCheck(ctx);
-    const existing = await findExisting(backend, list, ref, repository, options.name, mine);
+    const home = await ownershipCheck(ctx);
+    const mine = owner ? async (w: Workspace) => w.owner === owner.name && (await home(w)) : home;
+    const existing = await ctx.io.span('up: look for the workspace', () =>
+      findExisting(backend, list, ref, repository, options.name, mine),
+    );
     if (existing) {
       const kept = keptIdleTimeoutWarning(
         existing.name,
@@ -70,12 +103,13 @@ export async function up(ctx: Context, options: UpOptions, progress: Progress): 
         options.idleTimeoutSeconds,
       );
       if (kept) ctx.io.warn(kept);
+      await refreshSecrets(ctx, backend, existing, fromFile);
       const workspace = await resume(ctx, backend, existing, progress, options.onRunning);
       return { workspace, commit: await commitOf(workspace), created: false };
     }
     const name = options.name ?? (await freeName(list, ref.name));
     return withLock(ctx.paths.locksDir, `name-${name}`, () =>
-      create(ctx, backend, ref, name, options, progress),
+      create(ctx, backend, ref, name, { ...options, fromFile }, progress),
     );
   });
 }
@@ -85,22 +119,37 @@ async function create(
   backend: Backend,
   ref: RepositoryRef,
   name: string,
-  options: UpOptions,
+  options: UpOptions & { fromFile: Record<string, string> | undefined },
   progress: Progress,
 ): Promise<UpResult> {
-  if (await backend.find(name)) {
+  // Independent of each other: the name check, the token (a keychain, perhaps `gh`) and the modules
+  // creating needs (loaded only to create: a resume stays light), at once.
+  const [taken, token, { fetchDotfiles, installDotfiles }, { createWorkspace }] = await ctx.io.span(
+    'up: name free, token, modules',
+    () =>
+      Promise.all([
+        backend.find(name),
+        resolveToken(ctx).then((t) => t?.token),
+        import('./dotfiles.js'),
+        import('./create.js'),
+      ]),
+  );
+  if (taken) {
     throw new UsageError(`A workspace named ${name} already exists.`, {
       hint: 'Pick another --name, or `devc delete` it.',
     });
   }
   const workspaceDir = path.join(ctx.paths.workspacesDir, name);
-  const token = ctx.env.GITHUB_TOKEN || ctx.env.GH_TOKEN || undefined;
   // A clone kept from a failed rebuild holds the user's work: use it, and never delete it here.
   const kept =
     ref.kind === 'remote' &&
     !clonesRemotely(backend) &&
     (await headOf(path.join(workspaceDir, 'src', ref.name))) !== undefined;
   try {
+    // Before anything is made: a dotfiles repository that is not there fails here.
+    const dotfiles = options.dotfiles
+      ? await fetchDotfiles(ctx, options.dotfiles, workspaceDir, token)
+      : undefined;
     let sourcePath: string;
     if (ref.kind === 'remote') {
       // The folder's name becomes /workspaces/<repo> in the container, as in Codespaces.
@@ -126,16 +175,16 @@ async function create(
       }
     } else {
       sourcePath = ref.path;
+      if (options.uploaded) await giveToWorkspaceUser(sourcePath);
     }
     // Independent questions (git runs, a config file) at once.
-    const [found, identity, idleTimeout] = await Promise.all([
+    const [found, identity, idleTimeout, variant] = await Promise.all([
       headOf(sourcePath),
-      gitIdentity(ctx.env),
-      options.idleTimeoutSeconds ?? configuredIdleTimeout(ctx.paths),
+      options.owner ? options.owner.gitIdentity : gitIdentity(ctx.env),
+      setting(ctx, 'idleTimeout', options.idleTimeoutSeconds),
+      setting(ctx, 'variant', options.variant),
     ]);
     const head = found ?? { branch: '', commit: '' };
-    // Loaded only to create: a resume stays light.
-    const { createWorkspace } = await import('./create.js');
     const workspace = await createWorkspace(
       ctx,
       backend,
@@ -144,14 +193,16 @@ async function create(
         sourcePath,
         repoName: ref.name,
         repository: { url: repositoryKey(ref), branch: head.branch || ref.branch },
-        owner: ownerName(),
-        variant: options.variant,
+        owner: options.owner?.name ?? (await backend.defaultOwner?.()) ?? ownerName(),
+        variant,
         devcontainerPath: options.devcontainerPath,
         // A local tree is the user's own: run as it is, as the Dev Containers CLI does.
-        trust: { given: options.trust ?? false, own: ref.kind === 'local' },
+        trust: { given: options.trust ?? false, own: ref.kind === 'local' && !options.uploaded },
         token,
+        secretsFromFile: options.fromFile,
+        ...(options.builder ? { builder: options.builder } : {}),
         env: {
-          DEVC_IDLE_TIMEOUT: String(idleTimeout ?? DEFAULT_IDLE_TIMEOUT_SECONDS),
+          DEVC_IDLE_TIMEOUT: String(idleTimeout),
           ...identity,
         },
       },
@@ -159,8 +210,14 @@ async function create(
     );
     options.onRunning?.(workspace);
     await progress.phase('Waiting for SSH', 'SSH is ready', () =>
-      waitUntilReady(ctx, backend, name, undefined, false, path.join(workspaceDir, 'build.log')),
+      ctx.io.span('up: SSH answers, host key pinned', () =>
+        waitUntilReady(ctx, backend, name, undefined, false, path.join(workspaceDir, 'build.log')),
+      ),
     );
+    if (dotfiles)
+      await progress.phase('Installing dotfiles', 'Installed dotfiles', () =>
+        installDotfiles(ctx, backend, workspace, dotfiles),
+      );
     return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
   } catch (error) {
     const { undoFailedCreate } = await import('./up-cleanup.js');
@@ -206,52 +263,6 @@ async function goneSoon(backend: Backend, name: string): Promise<boolean> {
   return false;
 }
 
-async function findExisting(
-  backend: Backend,
-  list: () => Promise<Workspace[]>,
-  ref: RepositoryRef,
-  repository: string,
-  name: string | undefined,
-  mine: (workspace: Workspace) => Promise<boolean>,
-): Promise<Workspace | null> {
-  if (name !== undefined) {
-    const named = await backend.find(name);
-    if (named && named.repository.url !== repository) {
-      throw new UsageError(`Workspace ${name} holds ${named.repository.url}, not ${repository}.`, {
-        hint: 'Pick another --name for this repository.',
-      });
-    }
-    // Another DEVC_HOME's workspace answers another key: resuming it would wait for SSH in vain.
-    if (named && !(await mine(named)))
-      throw new UsageError(
-        `Workspace ${name} was made by another devc home (owner ${named.owner ?? 'unknown'}).`,
-        {
-          hint: 'Pick another --name, or run devc with the DEVC_HOME that made it.',
-        },
-      );
-    return named;
-  }
-  const same: Workspace[] = [];
-  for (const w of await list())
-    if (
-      w.repository.url === repository &&
-      (ref.branch === undefined || w.repository.branch === ref.branch) &&
-      (await mine(w))
-    )
-      same.push(w);
-  return same.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ?? null;
-}
-
-async function freeName(list: () => Promise<Workspace[]>, base: string): Promise<string> {
-  const taken = new Set((await list()).map((w) => w.name));
-  if (!taken.has(base)) return base;
-  for (let i = 2; ; i++) {
-    // Still a valid name (at most 40 characters) with the number on.
-    const name = `${base.slice(0, MAX_NAME_LENGTH - String(i).length - 1).replace(/-+$/, '')}-${i}`;
-    if (!taken.has(name)) return name;
-  }
-}
-
 /**
  * devc run as root makes a root-owned clone, which the workspace's user (uid 1000 in dev8 images and
  * most dev container images) could not write to. Other users' clones are theirs already, and the Dev
@@ -267,22 +278,6 @@ async function giveToWorkspaceUser(dir: string): Promise<void> {
 /** What devc records as the repository: the clone URL, or the absolute path of a local tree. */
 function repositoryKey(ref: RepositoryRef): string {
   return ref.kind === 'remote' ? ref.url : ref.path;
-}
-
-/** The user's git identity for commits made in the workspace: GIT_* variables, else their git config. */
-async function gitIdentity(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
-  const fromConfig = async (key: string): Promise<string | undefined> => {
-    const result = await run('git', ['config', '--global', key]);
-    return result.exitCode === 0 && result.stdout.trim() ? result.stdout.trim() : undefined;
-  };
-  const identity: Record<string, string> = {};
-  const [name, email] = await Promise.all([
-    env.GIT_USER_NAME ?? env.GIT_AUTHOR_NAME ?? fromConfig('user.name'),
-    env.GIT_USER_EMAIL ?? env.GIT_AUTHOR_EMAIL ?? fromConfig('user.email'),
-  ]);
-  if (name) identity.GIT_USER_NAME = name;
-  if (email) identity.GIT_USER_EMAIL = email;
-  return identity;
 }
 
 async function commitOf(workspace: Workspace): Promise<string> {

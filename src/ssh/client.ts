@@ -18,7 +18,7 @@ export function sshArgs(
   paths: Paths,
   workspace: string,
   endpoint: { host: string; port: number },
-  options: { tty: boolean; user?: string },
+  options: { tty: boolean; user?: string; forwardAgent?: boolean },
 ): string[] {
   return [
     '-F',
@@ -41,6 +41,8 @@ export function sshArgs(
     'LogLevel=ERROR',
     '-o',
     'ServerAliveInterval=30',
+    // -F none leaves ForwardAgent off: the agent goes only where the user asked (`devc ssh -A`).
+    ...(options.forwardAgent ? ['-A'] : []),
     options.tty ? '-tt' : '-T',
     `${options.user ?? 'dev'}@${endpoint.host}`,
   ];

@@ -29,8 +29,14 @@ export function proxyCommand(nodePath: string, devcScript: string, env: NodeJS.P
 /**
  * devc's own ssh_config: one wildcard entry for every workspace, preceded by a `User` line for each
  * workspace whose user is not `dev` (a devcontainer.json remoteUser); ssh takes the first value.
+ * `forwardAgent` adds `ForwardAgent yes` (`config-ssh --forward-agent`): off unless asked for.
  */
-export function devcSshConfig(paths: Paths, proxy: string, users: Record<string, string> = {}): string {
+export function devcSshConfig(
+  paths: Paths,
+  proxy: string,
+  users: Record<string, string> = {},
+  options: { forwardAgent?: boolean } = {},
+): string {
   const others = Object.entries(users)
     .filter(([, user]) => user !== 'dev')
     .sort(([a], [b]) => a.localeCompare(b))
@@ -47,8 +53,14 @@ export function devcSshConfig(paths: Paths, proxy: string, users: Record<string,
     `  UserKnownHostsFile ${configArg(paths.knownHosts)}`,
     '  StrictHostKeyChecking yes',
     '  ServerAliveInterval 30',
+    ...(options.forwardAgent ? ['  ForwardAgent yes'] : []),
     '',
   ].join('\n');
+}
+
+/** Whether devc's own ssh_config (as `devcSshConfig` writes it) forwards the agent. */
+export function forwardsAgent(devcConfigText: string): boolean {
+  return /^ {2}ForwardAgent yes$/m.test(devcConfigText);
 }
 
 /** Whether `text` already has this Include line (anywhere: the user may have moved it). */

@@ -7,10 +7,10 @@ import type { Paths } from '../paths.js';
 export async function ensureKeyPair(paths: Paths): Promise<string> {
   await mkdir(paths.sshDir, { recursive: true, mode: 0o700 });
   const publicKey = `${paths.privateKey}.pub`;
-  if (!(await readable(paths.privateKey))) {
-    await makeKeyPair(paths.privateKey);
-  } else if (!(await readable(publicKey))) {
-    // The public half is derived from the private one: a lost .pub needs no new key.
+  if (!(await readable(paths.privateKey))) await makeKeyPair(paths.privateKey);
+  if (!(await readable(publicKey))) {
+    // The public half is derived from the private one: a lost .pub needs no new key, and a devc that
+    // lost the race to make the pair need not wait for the winner to move its .pub into place.
     const result = await sshKeygen(['-y', '-f', paths.privateKey]);
     if (result.exitCode !== 0)
       throw new DevcError(`Can't read devc's SSH key ${paths.privateKey}.`, {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { sleep } from '../wait/backoff.js';
+import { backoff, sleep } from '../wait/backoff.js';
 
 /** True when `pid` is a live process (and, where /proc tells, a devc forwarder rather than a reused pid). */
 export function isForwarderAlive(pid: number): boolean {
@@ -55,4 +55,31 @@ export async function claimPidFile(file: string): Promise<boolean> {
 /** Removes the pid file if this process still holds it. */
 export async function releasePidFile(file: string): Promise<void> {
   if ((await readPid(file)) === process.pid) await rm(file, { force: true });
+}
+
+/** Ends a forwarder process: SIGTERM, then SIGKILL if it is still there after five seconds. */
+export async function endForwarder(pid: number): Promise<void> {
+  if (!isForwarderAlive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const wait = backoff({ first: 50, max: 50, deadline: Date.now() + 5000 });
+  while (isForwarderAlive(pid)) {
+    if (wait.expired()) {
+      process.kill(pid, 'SIGKILL');
+      return;
+    }
+    await wait.pause();
+  }
+}
+
+/**
+ * Claims a workspace's pid file for this process, ending the forwarder that holds it if any (one
+ * per-workspace forwarder of an earlier devc): resolves to that forwarder's pid, or null.
+ */
+export async function takeOverPidFile(file: string): Promise<number | null> {
+  const holder = await readPid(file);
+  const other = holder !== null && holder !== process.pid && isForwarderAlive(holder) ? holder : null;
+  if (other !== null) await endForwarder(other);
+  await rm(file, { force: true });
+  if (!(await claimPidFile(file))) throw new Error(`another forwarder holds ${file}`);
+  return other;
 }

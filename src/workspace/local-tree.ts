@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -78,8 +78,18 @@ export function refusedLocalTree(dir: string, home: string, platform = process.p
   return undefined;
 }
 
-/** Throws a usage error when the local tree at `dir` is the root, a system or the home folder, links resolved. */
+/**
+ * Throws a usage error when `dir` is not a folder, or is the root, a system or the home folder, links
+ * resolved.
+ */
 export async function checkLocalTree(dir: string, home: string): Promise<void> {
+  const found = await stat(dir).catch(() => undefined);
+  if (found === undefined)
+    throw new UsageError(
+      `There is no folder ${dir}. Give a project folder, or a repository such as github/OWNER/REPO.`,
+    );
+  if (!found.isDirectory())
+    throw new UsageError(`${dir} is not a folder. Give the project folder that holds it.`);
   const [real, realHome] = await Promise.all([resolved(dir), home === '' ? '' : resolved(home)]);
   const reason = refusedLocalTree(real, realHome);
   if (reason === undefined) return;

@@ -35,8 +35,22 @@ export async function withLock<T>(
   try {
     return await work();
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await release(dir);
   }
+}
+
+/**
+ * Lets go of a held lock: moved aside first, then removed. Removing it in place would empty it for a
+ * moment (its pid file first), and a waiter's rename replaces an empty folder: the removal would then
+ * fail on (or take) the new holder's lock.
+ */
+async function release(dir: string): Promise<void> {
+  const gone = `${dir}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.done`;
+  const moved = await rename(dir, gone).then(
+    () => true,
+    () => false,
+  );
+  if (moved) await rm(gone, { recursive: true, force: true });
 }
 
 async function acquire(mine: string, dir: string, key: string, deadline: number): Promise<void> {

@@ -17,7 +17,12 @@ export const Label = {
   config: 'dev.devc.config',
   /** The id of the DEVC_HOME that made it (workspace/home-id.ts): its changes and deletion are that devc's. */
   home: 'dev.devc.home',
+  /** Where its image came from: prebuild (a content-hash tag found), built (by its `up`), image (as named). */
+  imageSource: 'dev.devc.image-source',
 } as const;
+
+/** Where a workspace's image came from (`up --json`'s and `view --json`'s imageSource). */
+export type ImageSource = 'prebuild' | 'built' | 'image';
 
 /** A workspace as the engine reports it. */
 export interface Workspace {
@@ -41,6 +46,8 @@ export interface Workspace {
   home?: string | undefined;
   /** The devcontainer.json it was made from, when it was. */
   devcontainerConfig?: string | undefined;
+  /** Where its image came from, when the devc that made it recorded it. */
+  imageSource?: ImageSource | undefined;
   createdAt: string;
   id: string;
   /** Seconds without SSH or editor use before it stops itself (0: never); undefined when unknown. */

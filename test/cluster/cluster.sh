@@ -447,6 +447,20 @@ C
 all_running() { local d; for d in $DAEMONS; do daemon_pid "$d" >/dev/null || return 1; done; }
 any_running() { local d; for d in $DAEMONS; do daemon_pid "$d" >/dev/null && return 0; done; return 1; }
 
+# BuildKit for devc's builds in the cluster (scripts/buildkit.sh; docs/test-cluster.md): its binaries
+# build in the background while the daemons start; once the node is Ready its image is pushed and
+# deploy/buildkitd.yaml applied, also in the background (tests wait for the pod; log: logs/buildkit.log).
+BUILDKIT_SCRIPT="$HERE/../../scripts/buildkit.sh"
+start_buildkit_build() {
+  setsid bash "$BUILDKIT_SCRIPT" build >>"$STATE/logs/buildkit.log" 2>&1 < /dev/null &
+}
+start_buildkit() {
+  [ "$(kc -n devc-build get deployment buildkitd -o 'jsonpath={.status.readyReplicas}' 2>/dev/null)" = 1 ] && return 0
+  log "starting BuildKit in the background (namespace devc-build; log: $STATE/logs/buildkit.log)"
+  KUBECTL="$BIN/kubectl" KUBECONFIG="$KUBECONFIG_OUT" setsid bash "$BUILDKIT_SCRIPT" deploy "127.0.0.1:$REGISTRY_PORT" \
+    >>"$STATE/logs/buildkit.log" 2>&1 < /dev/null &
+}
+
 print_exports() {
   echo "export KUBECONFIG=$KUBECONFIG_OUT"
   echo "export DEVC_REGISTRY=127.0.0.1:$REGISTRY_PORT"
@@ -476,7 +490,7 @@ cmd_up() {
   local t0=$SECONDS
   if all_running; then
     log "cluster already running"
-    wait_ready; write_env_file; print_exports; return 0
+    wait_ready; start_buildkit; write_env_file; print_exports; return 0
   fi
   if any_running; then log "cluster partly running: stopping it first"; cmd_down_inner; fi
   local f
@@ -485,6 +499,7 @@ cmd_up() {
   REGISTRY_PORT="${DEVC_REGISTRY_PORT:-5001}" APISERVER_PORT="${DEVC_APISERVER_PORT:-6443}"
   ETCD_PORT="${DEVC_ETCD_PORT:-2479}" ETCD_PEER_PORT="${DEVC_ETCD_PEER_PORT:-2480}"
   ensure_packages
+  start_buildkit_build
   cmd_build
   setup_network
   choose_ports
@@ -558,6 +573,7 @@ volumeBindingMode: Immediate
 SC
   wait_for "storageclass" 60 kc apply -f "$E/storageclass.yaml" || die "could not create the StorageClass"
   wait_ready
+  start_buildkit
   write_env_file
   log "cluster up in $((SECONDS - t0))s: node $NODE_NAME ($NODE_IP), registry 127.0.0.1:$REGISTRY_PORT, state $STATE"
   print_exports

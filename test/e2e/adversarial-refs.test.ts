@@ -94,6 +94,13 @@ describe('workspace names (N)', () => {
 describe('flags, commands and configs (M, L, C, P)', () => {
   const rows: Row[] = [
     ['M01', ['up', `${plain}@nope`], 1, /^error: Branch nope does not exist in \S+plain\.git\./],
+    [
+      'M01b',
+      ['up', '/nonexistent/project'],
+      2,
+      /^error: There is no folder \/nonexistent\/project\. Give a project/,
+    ],
+    ['M01c', ['prebuild', '/nonexistent/project'], 2, /^error: There is no folder \/nonexistent\/project\./],
     ['M02', ['up', plain, '--idle-timeout', 'abc'], 2, /^error: "abc" is not a duration\./],
     ['M02b', ['up', plain, '--idle-timeout=-5m'], 2, /^error: "-5m" is not a duration\./],
     [

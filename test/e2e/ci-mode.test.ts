@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devc, devcEnv, json, root, uniquePrefix, type Run } from './support/devc.js';
 import { removeWorkspaces, workspaceContainers } from './support/docker.js';
+import { workflowSteps } from './support/workflow.js';
 
 // CI mode: piped output (with CI set, and without) carries no escape sequences, nothing prompts, and
 // the GitHub Actions template's commands run against the real engine.
@@ -73,6 +74,15 @@ describe('help, piped', () => {
         expectPlain(run, `${command.join(' ')} --help`);
       }
     }
+  });
+
+  it('ends quietly when the reader goes away (`devc --help | head -1`)', async () => {
+    const run = await execa('sh', ['-c', `'${path.join(root, 'bin', 'devc')}' serve --help | head -1`], {
+      env: ciEnv,
+      reject: false,
+    });
+    expect(run.stdout).toBe('Usage: devc serve [options]');
+    expect(run.stderr).toBe('');
   });
 
   it('a failing up names the failing phase and shows the tail of its log on stderr, nothing on stdout', async () => {
@@ -257,28 +267,3 @@ describe('the GitHub Actions template, run as a script against the real engine',
     expect(await workspaceContainers(`${prefix}-yml`)).toEqual([]);
   });
 });
-
-/** The steps of devc-test.yml (its own simple layout: `- name:` items with `if:` and `run:` keys). */
-function workflowSteps(yaml: string): { name: string; if?: string; run: string }[] {
-  const steps: { name: string; if?: string; run: string }[] = [];
-  const lines = yaml.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const start = /^ {6}- name: (.+)$/.exec(lines[i]!);
-    if (!start) continue;
-    const step: { name: string; if?: string; run: string } = { name: start[1]!, run: '' };
-    for (i++; i < lines.length && /^ {8}\S/.test(lines[i]!); i++) {
-      const [, key, value = ''] = /^ {8}(\w+): ?(.*)$/.exec(lines[i]!) ?? [];
-      if (key === 'if') step.if = value;
-      if (key !== 'run') continue;
-      if (value !== '|') step.run = value;
-      else {
-        const body: string[] = [];
-        while (i + 1 < lines.length && /^ {10}/.test(lines[i + 1]!)) body.push(lines[++i]!.slice(10));
-        step.run = body.join('\n');
-      }
-    }
-    i--;
-    steps.push(step);
-  }
-  return steps;
-}

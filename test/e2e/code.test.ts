@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,17 +110,113 @@ describe('devc code', () => {
     expect(await res.text()).toContain('code-server login');
   });
 
-  it('code (desktop) names the Remote-SSH folder URI', async () => {
-    const run = await devc(['code', '--no-open', '-w', name], env);
-    expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.stdout.trim()).toBe(`vscode-remote://ssh-remote+${name}.devc/workspaces/${prefix}-app`);
-    expect(run.stderr).toContain('devc config-ssh');
-  });
+  it.each(['vscode', 'cursor', 'windsurf', 'antigravity'])(
+    'code --ide %s --no-open prints its Remote-SSH link (installed or not)',
+    async (ide) => {
+      const run = await devc(['code', '--ide', ide, '--no-open', '-w', name], env);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stdout.trim()).toBe(
+        `${ide}://vscode-remote/ssh-remote+${name}.devc/workspaces/${prefix}-app`,
+      );
+      expect(run.stderr).toContain('devc config-ssh');
+    },
+  );
 
   it('up --ide vscode --json keeps stdout one JSON object', async () => {
     const run = await devc(['up', `github/acme/${prefix}-app`, '--ide', 'vscode', '--json'], env);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(json<{ name: string }>(run).name).toBe(name);
-    expect(run.stderr).toContain(`vscode-remote://ssh-remote+${name}.devc/`);
+    expect(run.stderr).toContain(`vscode://vscode-remote/ssh-remote+${name}.devc/`);
+  });
+});
+
+describe('devc code --ide with a desktop to open editors on', () => {
+  let desk: string;
+  let desktopEnv: NodeJS.ProcessEnv;
+  const opened = (editor: string) => path.join(desk, `${editor}.opened`);
+
+  /** Waits for the fake editor to write what it was opened with (the system opens it detached). */
+  async function openedWith(editor: string): Promise<string> {
+    for (let i = 0; i < 100; i++) {
+      if (existsSync(opened(editor))) {
+        const text = readFileSync(opened(editor), 'utf8');
+        if (text.endsWith('\n')) return text.trim();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${editor} was never opened`);
+  }
+
+  beforeAll(async () => {
+    // A desktop session as xdg-utils sees one: a display, and the user's own XDG folders.
+    desk = mkdtempSync(path.join(os.tmpdir(), 'devc-desk-'));
+    const apps = path.join(desk, 'data', 'applications');
+    mkdirSync(apps, { recursive: true });
+    mkdirSync(path.join(desk, 'config'));
+    mkdirSync(path.join(desk, 'bin'));
+    desktopEnv = {
+      ...env,
+      CI: '0',
+      DISPLAY: ':99',
+      XDG_DATA_HOME: path.join(desk, 'data'),
+      XDG_CONFIG_HOME: path.join(desk, 'config'),
+      PATH: `${path.join(desk, 'bin')}:${env.PATH}`,
+    };
+    // Cursor, as its package installs it: a .desktop entry for cursor:// links, here one that records
+    // its argument; registered as the default handler by xdg-mime itself.
+    const recorder = path.join(desk, 'record');
+    writeFileSync(recorder, `#!/bin/sh\nprintf '%s\\n' "$*" > "${desk}/$1.opened"\n`, { mode: 0o755 });
+    writeFileSync(
+      path.join(apps, 'fake-cursor.desktop'),
+      `[Desktop Entry]\nType=Application\nName=Fake Cursor\nExec=${recorder} cursor %u\nMimeType=x-scheme-handler/cursor;\n`,
+    );
+    const registered = await execa(
+      'xdg-mime',
+      ['default', 'fake-cursor.desktop', 'x-scheme-handler/cursor'],
+      {
+        env: desktopEnv,
+        extendEnv: false,
+        reject: false,
+      },
+    );
+    expect(registered.exitCode, String(registered.stderr)).toBe(0);
+    // Antigravity's launcher on PATH (as its Linux package links it), recording its arguments.
+    writeFileSync(path.join(desk, 'bin', 'antigravity'), `#!/bin/sh\nexec ${recorder} antigravity "$@"\n`, {
+      mode: 0o755,
+    });
+  });
+
+  afterAll(() => rmSync(desk, { recursive: true, force: true }));
+
+  it('cursor opens through the system: xdg-open hands its handler the cursor:// link', async () => {
+    const run = await devc(['code', '--ide', 'cursor', '-w', name], desktopEnv);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`Opened ${name} in Cursor`);
+    expect(run.stdout).toBe('');
+    expect(await openedWith('cursor')).toBe(
+      `cursor cursor://vscode-remote/ssh-remote+${name}.devc/workspaces/${prefix}-app`,
+    );
+  });
+
+  it('antigravity on PATH opens the folder through its launcher', async () => {
+    const run = await devc(['code', '--ide', 'antigravity', '-w', name], desktopEnv);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`Opened ${name} in Antigravity`);
+    expect(await openedWith('antigravity')).toBe(
+      `antigravity --folder-uri vscode-remote://ssh-remote+${name}.devc/workspaces/${prefix}-app`,
+    );
+  });
+
+  it.each([
+    [['code', '--ide', 'windsurf', '-w', name]],
+    [['up', `github/acme/${prefix}-app`, '--ide', 'windsurf', '--json']],
+  ])('%j: windsurf is not installed: one line naming it and where to get it, exit 1', async (args) => {
+    const run = await devc(args, desktopEnv);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.split('\n')[0]).toBe(
+      'error: Windsurf is not installed here: no `windsurf` command and no handler for windsurf:// links (xdg-mime).',
+    );
+    expect(run.stderr).toContain('https://windsurf.com');
+    expect(existsSync(opened('windsurf'))).toBe(false);
   });
 });

@@ -1,64 +1,23 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, devc, devcEnv, json, uniquePrefix } from './support/devc.js';
 import { dockerOut, removeWorkspaces } from './support/docker.js';
 import { startGitServer, type GitServer } from './support/git-server.js';
+import { PROMPT, row, Terminal } from './support/terminal.js';
 
 // A real terminal: tmux runs a shell, the shell runs the built devc; the test types keys and reads the screen.
 const prefix = uniquePrefix('db');
-const socket = `devc-test-${prefix}`;
-const PROMPT = 'DEVC-TEST-PROMPT$';
+let term: Terminal;
 let git: GitServer;
 let env: NodeJS.ProcessEnv;
 const names = [`${prefix}-one`, `${prefix}-two`];
 
-const tmux = async (...args: string[]): Promise<string> => {
-  const result = await execa('tmux', ['-L', socket, ...args], { reject: false, env: terminalEnv() });
-  if (result.exitCode !== 0) throw new Error(`tmux ${args.join(' ')} failed: ${String(result.stderr)}`);
-  return String(result.stdout);
-};
-const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'dash');
-const keys = (...k: string[]): Promise<string> => tmux('send-keys', '-t', 'dash', ...k);
-const text = (t: string): Promise<string> => tmux('send-keys', '-t', 'dash', '-l', t);
-
-/** Polls the screen until `check` accepts it; fails with the last screen. Bounded by a deadline. */
-async function waitForScreen(
-  what: string,
-  check: (s: string) => boolean,
-  timeoutMs = 120_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await screen();
-    if (check(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`screen never showed ${what}; last screen:\n${last}`);
-}
-
-/** The screen line of a workspace's row ("› name  state …" or "  name  state …"). */
-function row(s: string, name: string): string {
-  return s.split('\n').find((line) => line.slice(2).startsWith(`${name} `)) ?? '';
-}
-
-/** The environment of a user at a terminal: no CI, UTF-8, a known prompt. */
-function terminalEnv(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...env, PS1: PROMPT, TERM: 'xterm-256color', LANG: 'C.UTF-8' };
-  delete e.CI;
-  return e;
-}
-
-/** The pane's shell, with exactly that environment (tmux would hand it its own). */
-function shellCommand(): string {
-  const e = terminalEnv();
-  const vars = ['PATH', 'HOME', 'DEVC_HOME', 'DEVC_GITHUB_URL', 'TERM', 'LANG', 'PS1'].map(
-    (k) => `${k}='${(e[k] ?? '').replace(/'/g, `'\\''`)}'`,
-  );
-  return `env -i ${vars.join(' ')} bash --norc --noprofile`;
-}
+const tmux = (...args: string[]): Promise<string> => term.tmux(...args);
+const keys = (...k: string[]): Promise<string> => term.keys(...k);
+const text = (t: string): Promise<string> => term.text(t);
+const waitForScreen = (what: string, check: (s: string) => boolean, timeoutMs?: number): Promise<string> =>
+  term.waitForScreen(what, check, timeoutMs);
 
 beforeAll(async () => {
   git = await startGitServer();
@@ -69,12 +28,12 @@ beforeAll(async () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(json(run).name).toBe(name);
   }
-  await tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'dash', '-x', '100', '-y', '30', shellCommand());
-  await waitForScreen('the shell prompt', (s) => s.includes(PROMPT), 30_000);
+  term = new Terminal(`devc-test-${prefix}`, env);
+  await term.start();
 });
 
 afterAll(async () => {
-  await execa('tmux', ['-L', socket, 'kill-server'], { reject: false });
+  await term?.close();
   await removeWorkspaces(prefix);
   await git?.close();
 });

@@ -92,8 +92,13 @@ describe('faults from outside devc', () => {
     expect((await devc(['stop', '-w', second], env)).exitCode).toBe(0);
     expect(await states()).toEqual({ [first]: 'running', [second]: 'stopped' });
     await restartEngine();
-    // The engine stopped the running one on its way down; nothing restarts by itself.
-    expect(await states()).toEqual({ [first]: 'stopped', [second]: 'stopped' });
+    // The stopped one stays stopped. The engine stops the running one on its way down, unless its
+    // shutdown runs out of time under load and leaves it running (seen once in CI): either way, the
+    // list says what the engine says.
+    const after = await states();
+    expect(after[second]).toBe('stopped');
+    const engine = await dockerOut(['inspect', '-f', '{{.State.Status}}', `devc-${first}`]);
+    expect(after[first]).toBe(engine === 'running' ? 'running' : 'stopped');
     for (const name of [first, second]) {
       const up = await devc(['up', `acme/${name}`, '--json'], env);
       expect(up.exitCode, up.stderr).toBe(0);

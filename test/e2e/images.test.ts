@@ -334,7 +334,8 @@ describe('the agent', () => {
       stdin: 'ignore',
     });
     try {
-      await sleep(20_000);
+      // More than two idle timeouts with the session open.
+      await sleep(12_000);
       expect(await isRunning(c.id)).toBe(true);
     } finally {
       session.kill();

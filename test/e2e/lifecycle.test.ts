@@ -242,7 +242,7 @@ describe('idle stop', () => {
     const up = await devc(['up', `acme/${name}`, '--idle-timeout', '5s'], env);
     expect(up.exitCode, up.stderr).toBe(0);
     const session = devcProcess(
-      ['ssh', '-w', name, '--', 'sh', '-c', 'echo open; sleep 40; echo closing'],
+      ['ssh', '-w', name, '--', 'sh', '-c', 'echo open; sleep 25; echo closing'],
       env,
     );
     await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devc, devcEnv, json, uniquePrefix } from './support/devc.js';
 import { removeWorkspaces } from './support/docker.js';
 import { startGitServer, type GitServer } from './support/git-server.js';
+import { answers, freePort, PERL_SERVER } from './support/servers.js';
 
 interface PortRow {
   remote: number;
@@ -18,38 +19,11 @@ interface PortRow {
   message: string | null;
 }
 
-/** A tiny HTTP server in perl (perl-base is in every Debian image): "hello from PORT". */
-export const PERL_SERVER = `use strict; use warnings; use IO::Socket::INET;
-my ($port, $addr) = (@ARGV, '0.0.0.0');
-my $s = IO::Socket::INET->new(LocalAddr => $addr, LocalPort => $port, Listen => 64, ReuseAddr => 1) or die "listen: $!";
-$SIG{CHLD} = 'IGNORE';
-while (my $c = $s->accept) {
-  next if fork;
-  while (my $l = <$c>) { last if $l =~ /^\\r?\\n$/ }
-  my $b = "hello from $port\\n";
-  print $c "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($b) . "\\r\\nConnection: close\\r\\n\\r\\n$b";
-  close $c; exit 0;
-}
-`;
-
 const prefix = uniquePrefix('pt');
 const name = `${prefix}-web`;
 let git: GitServer;
 let env: NodeJS.ProcessEnv;
 const held: net.Server[] = [];
-
-/** A port free on this machine right now (so "same local port" can be expected). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-}
 
 /** Occupies 127.0.0.1:port until the file's tests end. */
 async function hold(port: number): Promise<void> {
@@ -73,22 +47,6 @@ async function serveInside(port: number, addr = '0.0.0.0'): Promise<void> {
     { reject: false },
   );
   expect(run.exitCode, String(run.stderr)).toBe(0);
-}
-
-/** GET url until it answers with `body` (bounded); resolves to the last answer or error text. */
-async function answers(url: string, body: string, timeoutMs = 90_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      last = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
-      if (last === body) return last;
-    } catch (error) {
-      last = String(error);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return last;
 }
 
 async function ports(): Promise<PortRow[]> {
@@ -176,7 +134,7 @@ describe('the background forwarder on a real Docker engine', () => {
     );
   });
 
-  it('reaches a server that listens on the workspace loopback only (through its sshd)', async () => {
+  it('reaches a server that listens on the workspace loopback only (through the engine)', async () => {
     const loop = await freePort();
     await serveInside(loop, '127.0.0.1');
     const rows = await portsUntil((r) => r.some((p) => p.remote === loop));

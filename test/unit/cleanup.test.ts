@@ -5,9 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { findUnsavedWork, hasUnsavedWork } from '../../src/git/safety.js';
-import { resolvePaths } from '../../src/paths.js';
 import { pickForCleanup } from '../../src/services/cleanup.js';
-import { configuredIdleTimeout, readUserConfig } from '../../src/workspace/config.js';
 import type { Workspace } from '../../src/workspace/model.js';
 import { testIO } from './support/io.js';
 
@@ -54,25 +52,6 @@ describe('delete --older-than picks', () => {
     [10_000 * 3600, []],
   ])('older than %s s → %j', (seconds, names) => {
     expect(pickForCleanup(all, seconds, now).map((s) => s.workspace.name)).toEqual(names);
-  });
-});
-
-describe('user config (DEVC_HOME/config.json)', () => {
-  it('reads the idle timeout default; a missing file is empty; a broken one says where', async () => {
-    const home = await mkdtemp(path.join(os.tmpdir(), 'devc-config-'));
-    const paths = resolvePaths({ DEVC_HOME: home });
-    expect(await readUserConfig(paths)).toEqual({});
-    expect(await configuredIdleTimeout(paths)).toBeUndefined();
-    const writeUserConfig = (config: object) =>
-      writeFile(path.join(home, 'config.json'), JSON.stringify(config));
-    await writeUserConfig({ idleTimeout: '1h30m' });
-    expect(await configuredIdleTimeout(paths)).toBe(5400);
-    await writeUserConfig({ idleTimeout: '0' });
-    expect(await configuredIdleTimeout(paths)).toBe(0);
-    await writeUserConfig({ idleTimeout: 'soon' });
-    await expect(configuredIdleTimeout(paths)).rejects.toThrow(/not a duration/);
-    await writeFile(path.join(home, 'config.json'), '{ nope');
-    await expect(readUserConfig(paths)).rejects.toThrow(/config.json is not valid JSON/);
   });
 });
 

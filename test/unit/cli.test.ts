@@ -17,7 +17,7 @@ describe('flag parsing and exit codes', () => {
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it.each([['up'], ['list'], ['ssh'], ['exec'], ['delete'], ['doctor'], ['images']])(
+  it.each([['up'], ['list'], ['ssh'], ['exec'], ['delete'], ['doctor'], ['images'], ['prebuild']])(
     '%s --help has examples',
     async (cmd) => {
       const r = await run([cmd, '--help']);
@@ -33,10 +33,40 @@ describe('flag parsing and exit codes', () => {
     [['up', 'not a ref!'], 2],
     [['up', '--name', 'Bad_Name', 'acme/x'], 2],
     [['list', '--bogus'], 2],
+    [['ssh', '-A', '--stdio', 'shop.devc'], 2],
+    [['code', '--web', '--ide', 'cursor'], 2],
+    [['code', '--ide', 'emacs'], 2],
+    [['up', '--ide', 'emacs', 'acme/x'], 2],
+    [['prebuild', '--platform', 'amd64'], 2],
+    [['prebuild', '--registry', 'not a registry!'], 2],
+    [['up', '--builder', 'remote', 'acme/x'], 2],
+    [['up', '--builder', 'cluster', 'acme/x'], 2],
+    [['ssh', '-A', '-w', 'shop'], 1],
   ])('%j exits %i', async (argv, code) => {
     const r = await run(argv);
     expect(r.code).toBe(code);
     expect(r.stdout).toBe('');
+  });
+
+  it('ssh -A without an agent: one line saying so, before any workspace is looked for', async () => {
+    const r = await run(['ssh', '-A', '-w', 'shop', '--', 'true']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('There is no ssh-agent to forward: SSH_AUTH_SOCK is not set.');
+  });
+
+  it('up reads --secrets-file (or DEVC_SECRETS_FILE) before anything else: a missing one exits 2', async () => {
+    const flag = await run(['up', 'acme/x', '--secrets-file', '/nonexistent/s.env']);
+    expect([flag.code, flag.stderr]).toEqual([
+      2,
+      expect.stringContaining("Can't read the secrets file /nonexistent/s.env"),
+    ]);
+    const env = await run(['up', 'acme/x'], { DEVC_SECRETS_FILE: '/nonexistent/e.env' });
+    expect([env.code, env.stderr]).toEqual([
+      2,
+      expect.stringContaining("Can't read the secrets file /nonexistent/e.env"),
+    ]);
+    const help = await run(['up', '--help']);
+    expect(help.stdout).toMatch(/--dotfiles <repo>[\s\S]*DEVC_DOTFILES[\s\S]*--secrets-file <file>/);
   });
 
   it('up --json on a usage error prints the error object on stdout', async () => {

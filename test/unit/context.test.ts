@@ -7,7 +7,7 @@ import { createBackend, type BackendOptions } from '../../src/backends/factory.j
 import { loadTarget } from '../../src/backends/kubernetes/client.js';
 import { createContext, withBackendOptions } from '../../src/context.js';
 import { EngineError } from '../../src/errors.js';
-import { forwarderEnv } from '../../src/services/forwarder.js';
+import { forwarderEnv, routeRequest } from '../../src/services/forwarder.js';
 import type { BackendKind } from '../../src/workspace/model.js';
 import { testIO } from './support/io.js';
 
@@ -61,15 +61,37 @@ describe('backend options in the Context', () => {
     expect(env).toEqual({ DEVC_HOME: '/nonexistent/devc-unit' });
   });
 
-  it('the forwarder hears the options as the variables they stand for, and no tokens', () => {
-    const env = { DEVC_KUBE_CONTEXT: 'old', DEVC_NAMESPACE: 'old', GITHUB_TOKEN: 't', GH_TOKEN: 't', X: '1' };
-    expect(forwarderEnv(env, { context: 'c' })).toEqual({
-      DEVC_KUBE_CONTEXT: 'c',
+  it('the forwarder service gets no tokens and no per-call backend variables in its environment', () => {
+    const env = {
+      DEVC_KUBE_CONTEXT: 'old',
       DEVC_NAMESPACE: 'old',
+      KUBECONFIG: '/k',
+      GITHUB_TOKEN: 't',
+      GH_TOKEN: 't',
       X: '1',
-    });
-    expect(forwarderEnv(env)).toEqual({ DEVC_KUBE_CONTEXT: 'old', DEVC_NAMESPACE: 'old', X: '1' });
+    };
+    expect(forwarderEnv(env)).toEqual({ X: '1' });
     expect(env.GITHUB_TOKEN).toBe('t');
+  });
+
+  it.each([
+    ['docker', {}, {}, { backend: 'docker' }],
+    ['kubernetes', {}, {}, { backend: 'kubernetes' }],
+    [
+      'kubernetes',
+      { DEVC_KUBE_CONTEXT: 'env-ctx', DEVC_NAMESPACE: 'env-ns', KUBECONFIG: 'rel/kube' },
+      {},
+      { backend: 'kubernetes', context: 'env-ctx', namespace: 'env-ns', kubeconfig: '/w/rel/kube' },
+    ],
+    [
+      'kubernetes',
+      { DEVC_KUBE_CONTEXT: 'env-ctx', DEVC_NAMESPACE: 'env-ns' },
+      { context: 'c', namespace: 'n' },
+      { backend: 'kubernetes', context: 'c', namespace: 'n' },
+    ],
+  ] as const)("a %s workspace's route carries the call's options (%j, %j)", (kind, env, options, route) => {
+    const ctx = withBackendOptions(createContext({ io: testIO().io, env, cwd: '/w' }), options);
+    expect(routeRequest(ctx, kind)).toEqual(route);
   });
 });
 

@@ -228,7 +228,8 @@ describe('dashboard at 80×24', () => {
   it('opens the logs pane with l and the ports pane with p', async () => {
     const { press, frame } = mount();
     await press('l', /logs: alpha \(following/);
-    expect(frame()).toContain('devc-agent: ready');
+    // The log lines arrive from the (fake) stream after the pane opens: a loaded machine renders them later.
+    await vi.waitFor(() => expect(frame()).toContain('devc-agent: ready'), { timeout: 5000 });
     await press('p', /ports: alpha/);
     await vi.waitFor(() => expect(frame()).toContain('ssh://127.0.0.1:40001'), { timeout: 5000 });
   });

@@ -104,7 +104,7 @@ describe('a pod devc reached runs, for every process that reads it', () => {
   it('still starts when the Role may not patch pods (only the mark is missing)', async () => {
     const forbidden = Object.assign(new Error('forbidden'), { code: 403 });
     const { target, writes } = cluster(pending(), () => Promise.reject(forbidden));
-    await expect(startPod(target, 'devc', 'shop')).resolves.toBeUndefined();
+    await expect(startPod(target, 'devc', 'shop')).resolves.toBe(false);
     expect(writes.map((w) => w.verb)).toEqual(['patch']);
   });
 

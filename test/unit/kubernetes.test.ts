@@ -1,15 +1,15 @@
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, inFolder } from '../../src/backends/kubernetes/exec.js';
-import { labelValue } from '../../src/backends/kubernetes/client.js';
+import { labelValue } from '../../src/workspace/labels.js';
 import { splitReference } from '../../src/backends/kubernetes/image.js';
 import {
-  NEEDS_ROOT_EXIT,
   podManifest,
   pvcManifest,
   restartManifest,
   type PodPlan,
 } from '../../src/backends/kubernetes/objects.js';
+import { NEEDS_ROOT_EXIT } from '../../src/backends/kubernetes/prepare.js';
 import { podState } from '../../src/backends/kubernetes/pods.js';
 import { parseQuantity } from '../../src/backends/kubernetes/quantity.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invalidNameLabel, readLabels, workspaceLabels } from '../../src/workspace/labels.js';
+import { invalidNameLabel, ownerLabel, readLabels, workspaceLabels } from '../../src/workspace/labels.js';
 import { Label } from '../../src/workspace/model.js';
 
 const full = {
@@ -80,6 +80,12 @@ describe('readLabels', () => {
       notes: pick(onNotes),
       want: fields,
     },
+    {
+      what: "the owner's real name from the annotation beside its label-safe form (Kubernetes)",
+      labels: { ...pick(onLabels), [Label.owner]: ownerLabel('Ann Lee <ann@example.com>') },
+      notes: { ...pick(onNotes), [Label.owner]: 'Ann Lee <ann@example.com>' },
+      want: { ...fields, owner: 'Ann Lee <ann@example.com>' },
+    },
   ])('$what', ({ labels, notes, want }) => {
     expect(readLabels(labels, 'engine-time', notes)).toEqual(want);
   });
@@ -109,5 +115,33 @@ describe('invalidNameLabel', () => {
     },
   ])('$name', ({ name, want }) => {
     expect(invalidNameLabel(name === undefined ? {} : { [Label.workspace]: name }, 'box')).toBe(want);
+  });
+});
+
+describe('ownerLabel', () => {
+  const valid = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+  it.each(['alice', 'bob.smith', 'x', 'a_b-c.d', 'A1'])('keeps the label-safe name %s as it is', (name) => {
+    expect(ownerLabel(name)).toBe(name);
+  });
+
+  it.each([
+    'alice@example.com',
+    'Ann Lee',
+    '-lead',
+    'trailing.',
+    'ü',
+    '',
+    `${'x'.repeat(70)}@example.com`,
+    'CN=ann,O=acme',
+  ])('makes %j a valid label value that still reads like it', (name) => {
+    const label = ownerLabel(name);
+    expect(label).toMatch(valid);
+    expect(label).not.toBe(name);
+  });
+
+  it('gives names that clean up alike different labels', () => {
+    expect(ownerLabel('alice@example.com')).toMatch(/^alice-example.com-[0-9a-f]{10}$/);
+    expect(ownerLabel('alice@example.com')).not.toBe(ownerLabel('alice+example.com'));
+    expect(ownerLabel('Ann Lee')).not.toBe(ownerLabel('Ann-Lee'));
   });
 });

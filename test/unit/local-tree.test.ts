@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,10 +94,21 @@ describe('checkLocalTree', () => {
     );
   });
 
-  it('accepts a project folder, and one that does not exist (later steps say so)', async () => {
+  it('accepts a project folder', async () => {
     await expect(
       checkLocalTree(path.join(dir, 'home', 'project'), path.join(dir, 'home')),
     ).resolves.toBeUndefined();
-    await expect(checkLocalTree(path.join(dir, 'missing'), path.join(dir, 'home'))).resolves.toBeUndefined();
+  });
+
+  it('refuses a folder that does not exist, and a file, saying what to give instead', async () => {
+    const missing = path.join(dir, 'missing');
+    await expect(checkLocalTree(missing, path.join(dir, 'home'))).rejects.toThrow(
+      `There is no folder ${missing}. Give a project folder, or a repository such as github/OWNER/REPO.`,
+    );
+    const file = path.join(dir, 'file.txt');
+    await writeFile(file, 'x');
+    await expect(checkLocalTree(file, path.join(dir, 'home'))).rejects.toThrow(
+      `${file} is not a folder. Give the project folder that holds it.`,
+    );
   });
 });

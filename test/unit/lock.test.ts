@@ -82,6 +82,21 @@ describe('withLock', () => {
     expect(await readdir(locks)).toEqual([]);
   });
 
+  it('hands over cleanly when holders come and go quickly (a release never meets the next holder)', async () => {
+    let inside = 0;
+    let most = 0;
+    const work = async (): Promise<void> => {
+      inside += 1;
+      most = Math.max(most, inside);
+      await Promise.resolve();
+      inside -= 1;
+    };
+    for (let round = 0; round < 5; round++)
+      await Promise.all(Array.from({ length: 30 }, () => withLock(locks, 'known_hosts', work)));
+    expect(most).toBe(1);
+    expect(await readdir(locks)).toEqual([]);
+  });
+
   it('makes the locks folder private and releases the lock when the work fails', async () => {
     await expect(withLock(locks, 'up-x', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect((await stat(locks)).mode & 0o777).toBe(0o700);

@@ -128,6 +128,8 @@ describe('parseProcNetTcp', () => {
     '   1: 0100007F:1770 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 2 1',
     '   2: 020011AC:08AE 010011AC:D2F0 01 00000000:00000000 00:00000000 00000000  1000        0 3 1',
     '   3: 020011AC:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4 1',
+    // Docker's DNS resolver at 127.0.0.11 on a user-defined network (devc's): not a workspace server.
+    '   4: 0B00007F:AAB9 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5 1',
   ].join('\n');
   const tcp6 = [
     '  sl  local_address                         remote_address                        st',

@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { EngineError } from '../../src/errors.js';
 import { selectWorkspace, type SelectOptions } from '../../src/services/select.js';
 import type { Workspace } from '../../src/workspace/model.js';
 import { serviceContext } from './support/context.js';
@@ -129,5 +132,34 @@ describe('selectWorkspace', () => {
       message: expect.stringMatching(message),
       hint,
     });
+  });
+});
+
+describe('selectWorkspace with a Docker engine that does not answer', () => {
+  const unreachable = new EngineError("Can't reach the Docker engine.");
+
+  async function contexts() {
+    const docker = new FakeBackend();
+    docker.find = () => Promise.reject(unreachable);
+    docker.leftovers = () => Promise.reject(unreachable);
+    const cluster = new FakeBackend();
+    cluster.workspaces.set('k', fakeWorkspace('k'));
+    // A kubeconfig is there, so the cluster's workspaces are looked for too.
+    const kubeconfig = path.join(await mkdtemp(path.join(os.tmpdir(), 'devc-kc-')), 'config');
+    await writeFile(kubeconfig, '');
+    const { ctx } = await serviceContext(docker, { kubernetes: cluster, env: { KUBECONFIG: kubeconfig } });
+    return { ctx, cluster };
+  }
+
+  it("-w finds the cluster's workspace (a machine with only a kubeconfig)", async () => {
+    const { ctx, cluster } = await contexts();
+    const selected = await selectWorkspace(ctx, 'k');
+    expect(selected.workspace.name).toBe('k');
+    expect(cluster.calls).toContain('find k');
+  });
+
+  it('-w of a name no backend has: the engine error, as before', async () => {
+    const { ctx } = await contexts();
+    await expect(selectWorkspace(ctx, 'nowhere')).rejects.toBe(unreachable);
   });
 });

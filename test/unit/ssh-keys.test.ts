@@ -21,6 +21,13 @@ describe("devc's SSH key", () => {
     expect(await ensureKeyPair(paths)).toBe(line);
   });
 
+  it('made by several devc at once on a fresh home: every one gets the same key (CI jobs, scripts)', async () => {
+    const lines = await Promise.all(Array.from({ length: 8 }, () => ensureKeyPair(paths)));
+    const keyOf = (text: string): string => text.split(' ').slice(0, 2).join(' ');
+    expect(new Set(lines.map(keyOf)).size).toBe(1);
+    expect(keyOf(await readFile(`${paths.privateKey}.pub`, 'utf8'))).toBe(keyOf(lines[0]!));
+  });
+
   it('gets its public half back from the private one', async () => {
     const line = await ensureKeyPair(paths);
     await rm(`${paths.privateKey}.pub`);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { access, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { up, type UpOptions } from '../../src/services/up.js';
@@ -100,6 +101,19 @@ describe('up: resume or create', () => {
       sourcePath: path.join(ctx.paths.workspacesDir, 'shop', 'src', 'shop'),
       env: { DEVC_IDLE_TIMEOUT: '600', GIT_USER_NAME: 'Test User' },
     });
+  });
+
+  it.each([
+    ['the engine has no idea of the user: the OS user', undefined, undefined, os.userInfo().username],
+    ["the engine's user (Kubernetes: the kubeconfig's)", 'kube-ann', undefined, 'kube-ann'],
+    ["a signed-in user (the gateway) over the engine's", 'kube-ann', 'ann@example.com', 'ann@example.com'],
+  ])('the owner is %s', async (_label, engineUser, signedIn, owner) => {
+    const backend = new FakeClusterBackend();
+    if (engineUser) Object.assign(backend, { defaultOwner: () => Promise.resolve(engineUser) });
+    const { run } = await setUp(backend);
+    backend.repositoryFiles = IMAGE_CONFIG;
+    await run(signedIn ? { owner: { name: signedIn, gitIdentity: {} } } : {});
+    expect(backend.specs[0]?.owner).toBe(owner);
   });
 });
 

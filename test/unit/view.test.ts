@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { createContext } from '../../src/context.js';
 import type { WorkspaceDetails } from '../../src/backends/backend.js';
-import { fileFromTar, idleTimeoutOf, parseTime } from '../../src/backends/docker/lifecycle.js';
+import { fileFromTar, idleTimeoutOf } from '../../src/backends/docker/lifecycle.js';
+import { parseTime } from '../../src/backends/details-probe.js';
 import { renderView, viewJson } from '../../src/commands/view.js';
 import { lastLines } from '../../src/services/logs.js';
 import { explainState, viewWorkspace, type WorkspaceView } from '../../src/services/view.js';
@@ -90,6 +91,10 @@ describe('view output', () => {
     expect(text).toContain('last used   10m ago');
     expect(text).toContain('disk        source 2.0 kB, home unknown');
     expect(renderView({ ...view, idleTimeoutSeconds: 0, idleSecondsLeft: undefined })).toContain('never');
+    const prebuilt = { ...view, workspace: { ...view.workspace, imageSource: 'prebuild' as const } };
+    expect(renderView(prebuilt)).toMatch(/image +\S+.* \(from a prebuild\)\n/);
+    expect(viewJson(prebuilt)).toMatchObject({ imageSource: 'prebuild' });
+    expect(viewJson(view)).toMatchObject({ imageSource: null });
   });
 });
 

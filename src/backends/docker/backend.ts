@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type {
   Backend,
   CapacityReporter,
@@ -9,7 +10,9 @@ import type {
   ListOptions,
   LeftoverLister,
   LogOptions,
+  PortDialer,
   PortRouter,
+  UnsavedWorkReporter,
   StreamExec,
   UsageReporter,
   WorkspaceDetails,
@@ -21,14 +24,17 @@ import type {
   WorkspaceUsage,
 } from '../backend.js';
 import { Label, type Workspace, type WorkspaceSpec } from '../../workspace/model.js';
+import { containerName, createContainer, ensureVolume, homeVolume, sharedVolume } from './create.js';
+import { CONFIG_COPY_LABEL, copiedForDevcontainer, engineIsRemote, refreshConfigCopy } from './remote.js';
 import { DevcError } from '../../errors.js';
+import type { UnsavedWork } from '../../git/safety.js';
+import { unsavedWorkIn } from '../unsaved-work.js';
 import { removeWorkspace } from './remove.js';
 import { workspaceLabels } from '../../workspace/labels.js';
-import { containerIdsWithLabel, inspectContainers, volumeExists } from './api.js';
+import { containerIdsWithLabel, engineSocket, inspectContainers } from './api.js';
 import { docker, dockerInteractive, engineUnreachable } from './engine.js';
-import { dockerDetails, dockerExecStream, dockerLogs, giveVolumeToUser } from './lifecycle.js';
+import { dockerDetails, dockerExecStream, dockerLogs, startContainer } from './lifecycle.js';
 import { dockerEvents, dockerUsage } from './watch.js';
-import { ensureWorkspaceNetwork } from './network.js';
 import { INJECTED_LABEL, startInjectedAgent } from './agent.js';
 import {
   agentConfigDir,
@@ -40,12 +46,7 @@ import {
 import { isWorkspaceName } from '../../workspace/name.js';
 import { dockerLeftovers } from './leftovers.js';
 import { DockerRoute } from './route.js';
-
-/** Names of the engine objects a workspace owns. */
-export const containerName = (name: string): string => `devc-${name}`;
-export const homeVolume = (name: string): string => `devc-${name}-home`;
-export const sharedVolume = (owner: string): string =>
-  `devc-shared-${owner.replace(/[^a-z0-9_.-]/gi, '-').toLowerCase()}`;
+import { dialThroughEngine, RelayListeners } from './relay.js';
 
 /** Docker: one container per workspace, a home volume, a shared volume per user; labels are the index. */
 export class DockerBackend
@@ -59,9 +60,14 @@ export class DockerBackend
     LeftoverLister,
     CapacityReporter,
     DevcontainerCreator,
-    PortRouter
+    PortRouter,
+    PortDialer,
+    UnsavedWorkReporter
 {
   readonly kind = 'docker' as const;
+  private readonly relays = new RelayListeners();
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   async check(): Promise<void> {
     const result = await docker(['version', '--format', '{{.Server.Version}}'], { allowFailure: true });
@@ -91,66 +97,18 @@ export class DockerBackend
   }
 
   async create(spec: WorkspaceSpec): Promise<Workspace> {
-    const labels = workspaceLabels(spec, { [Label.variant]: spec.variant ?? '' });
-    const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    // All of the workspace's labels: a home volume that outlives its container still says whose it is.
-    await this.ensureVolume(homeVolume(spec.name), labels);
-    const shared = sharedVolume(spec.owner);
-    if (await this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' }))
-      await giveVolumeToUser(shared, spec.image);
-    const envArgs = Object.entries(spec.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-    await docker([
-      'create',
-      '--name',
-      containerName(spec.name),
-      '--hostname',
-      spec.name,
-      // devc's network: workspaces can't reach each other's ports (network.ts).
-      '--network',
-      await ensureWorkspaceNetwork(),
-      ...labelArgs,
-      '--publish',
-      '127.0.0.1::2222',
-      '--publish',
-      '127.0.0.1::8080',
-      '--mount',
-      `type=bind,source=${spec.sourcePath},target=${spec.folder}`,
-      '--mount',
-      `type=volume,source=${homeVolume(spec.name)},target=/home/dev`,
-      '--mount',
-      `type=volume,source=${shared},target=/shared`,
-      '--mount',
-      `type=bind,source=${spec.configPath},target=/etc/devc,readonly`,
-      '--env',
-      `DEVC_WORKSPACE=${spec.name}`,
-      '--env',
-      `DEVC_WORKSPACE_FOLDER=${spec.folder}`,
-      ...envArgs,
-      '--workdir',
-      spec.folder,
-      spec.image,
-    ]);
+    await createContainer(spec, await engineIsRemote(this.env));
     const created = await this.find(spec.name);
     if (!created) throw new DevcError(`Workspace ${spec.name} vanished right after it was created.`);
     return created;
   }
 
   async start(name: string): Promise<void> {
-    const started = await docker(['start', containerName(name)], { allowFailure: true });
-    if (started.exitCode !== 0) {
-      // A `devc delete` running at the same moment: the container is going, which is no engine fault.
-      if (
-        /marked for removal|No such container|removal of container .* is already in progress/i.test(
-          started.stderr,
-        )
-      )
-        throw new DevcError(`Workspace ${name} disappeared while starting.`, {
-          hint: 'Another devc deleted it; run `devc up` again to make it anew.',
-        });
-      throw new DevcError(`docker start failed: ${started.stderr.trim().split('\n').at(-1) ?? ''}`, {
-        details: started.stderr.trim(),
-      });
-    }
+    const [before] = await this.inspect([containerName(name)]);
+    // A remote engine's /etc/devc is a copy: brought up to date before the agent reads it.
+    const configCopy = before?.Config.Labels?.[CONFIG_COPY_LABEL];
+    if (configCopy) await refreshConfigCopy(containerName(name), configCopy);
+    await startContainer(containerName(name), name);
     const [container] = await this.inspect([containerName(name)]);
     // A repository's own image runs its own PID 1: devc's agent is started beside it on every start.
     if (container?.Config.Labels?.[INJECTED_LABEL] === 'injected') {
@@ -173,21 +131,52 @@ export class DockerBackend
     if (!spec.agentVolume) throw new DevcError("devc's agent volume was not prepared for this workspace.");
     const shared = sharedVolume(spec.owner);
     // Loaded only here: it brings the Dev Containers CLI wrapper with it.
-    const { createFromConfig, directPlan } = await import('./devcontainer.js');
+    const [{ createFromConfig, directPlan }, { withSecretHooks }, { withPrebuild }] = await Promise.all([
+      import('./devcontainer.js'),
+      import('../../devcontainer/secret-hooks.js'),
+      import('./prebuild.js'),
+    ]);
+    // A prebuild of it (its content-hash tag here or in the registry) runs instead of a build.
+    const prebuilt = await withPrebuild(spec);
+    // Its hooks source the workspace's secrets: what the label keeps, and `devc start` runs again.
+    const withHooks = withSecretHooks(prebuilt.configuration);
+    // A remote engine can't mount this machine's folders: the source and /etc/devc are volumes, filled
+    // first (the agent image is there once its volume is).
+    const copied = (await engineIsRemote(this.env))
+      ? await spec.agentVolume.then(() => copiedForDevcontainer(spec, workspaceLabels(spec)))
+      : undefined;
+    const configuration = copied ? { ...withHooks, workspaceMount: copied.workspaceMount } : withHooks;
     // Independent engine questions at once: each docker call costs tens of milliseconds.
     const [, , decision, agentVolume] = await Promise.all([
-      this.ensureVolume(homeVolume(spec.name), workspaceLabels(spec)),
-      this.ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' }),
-      directPlan(spec),
+      ensureVolume(homeVolume(spec.name), workspaceLabels(spec)),
+      ensureVolume(shared, { [Label.owner]: spec.owner, 'dev.devc.shared': 'true' }),
+      directPlan({ ...spec, configuration }),
       spec.agentVolume,
     ]);
     await createFromConfig(
-      { ...spec, agentVolume, homeVolume: homeVolume(spec.name), sharedVolume: shared },
+      {
+        ...spec,
+        configuration,
+        imageSource: prebuilt.source,
+        agentVolume,
+        homeVolume: homeVolume(spec.name),
+        sharedVolume: shared,
+        ...(copied ? { configVolume: copied.configVolume } : {}),
+      },
       decision,
     );
     const created = await this.find(spec.name);
     if (!created) throw new DevcError(`Workspace ${spec.name} vanished right after it was created.`);
     return created;
+  }
+
+  /** What deleting would lose when the source lives in the engine's volume (remote engines); else null. */
+  async unsavedWork(name: string): Promise<UnsavedWork | undefined | null> {
+    const [container] = await this.inspect([containerName(name)]);
+    if (!container?.Config.Labels?.[CONFIG_COPY_LABEL]) return null;
+    const workspace = toWorkspace(container);
+    if (workspace.state !== 'running') return undefined;
+    return unsavedWorkIn(workspace, (command, workdir) => this.exec(name, command, { workdir }));
   }
 
   async stop(name: string): Promise<void> {
@@ -213,6 +202,12 @@ export class DockerBackend
   async endpoint(name: string, port: number): Promise<{ host: string; port: number }> {
     const [container] = await this.inspect([containerName(name)]);
     const binding = container?.NetworkSettings.Ports?.[`${port}/tcp`]?.find((b) => b.HostIp === '127.0.0.1');
+    // A remote engine's published ports are on its host, and a rootless engine's container addresses
+    // are in its own namespace: then a listener here reaches the port through the engine (relay.ts).
+    if (container?.State.Running && !(binding && engineSocket())) {
+      const relayed = await this.relays.endpoint(containerName(name), port);
+      if (relayed) return relayed;
+    }
     // Unpublished (a repository's own config): the container's address on its bridge network.
     const address = container && !binding ? containerAddress(container) : undefined;
     if (address && container?.State.Running) return { host: address, port };
@@ -226,6 +221,11 @@ export class DockerBackend
   /** The forwarder's view of the workspace: its container's bridge address and socket tables. */
   route(name: string): WorkspaceRoute {
     return new DockerRoute(containerName(name));
+  }
+
+  /** Any port on the workspace's loopback, through the engine's own connection (relay.ts). */
+  dial(name: string, port: number): Promise<Duplex> {
+    return Promise.resolve(dialThroughEngine(containerName(name), port));
   }
 
   async logs(
@@ -265,18 +265,6 @@ export class DockerBackend
       throw new DevcError(`docker inspect failed: ${result.stderr.trim()}`);
     }
     return result.stdout ? (JSON.parse(result.stdout) as InspectedContainer[]) : [];
-  }
-
-  /** Creates the volume unless it exists; true when it made it. */
-  private async ensureVolume(name: string, labels: Record<string, string>): Promise<boolean> {
-    if (await volumeExists(name)) return false;
-    await docker([
-      'volume',
-      'create',
-      ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
-      name,
-    ]);
-    return true;
   }
 }
 

@@ -1,11 +1,19 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { devcontainerRunUserCommands, devcontainerUp, type UpResult } from '../../devcontainer/up.js';
-import { planDirect, type DirectDecision, type DirectPlan } from '../../devcontainer/direct.js';
+import { HOOKS, planDirect, type DirectDecision, type DirectPlan } from '../../devcontainer/direct.js';
 import type { DevcontainerSpec } from '../backend.js';
 import { Label } from '../../workspace/model.js';
+import { secretValues } from '../../workspace/secret-values.js';
 import { workspaceLabels } from '../../workspace/labels.js';
-import { AGENT_CONFIG_DIR, INJECTED_LABEL, startInjectedAgent } from './agent.js';
+import {
+  AGENT_CONFIG_DIR,
+  CONFIG_COPY_LABEL,
+  INJECTED_LABEL,
+  prepareSecrets,
+  startInjectedAgent,
+} from './agent.js';
+import { refreshConfigCopy } from './remote.js';
 import { localImage, runDirect } from './direct.js';
 import { docker } from './engine.js';
 import { choosesNetwork, ensureWorkspaceNetwork } from './network.js';
@@ -16,6 +24,8 @@ export interface DockerDevcontainerSpec extends Omit<DevcontainerSpec, 'agentVol
   agentVolume: string;
   homeVolume: string;
   sharedVolume: string;
+  /** On a remote engine: the volume holding a copy of the config folder (remote.ts), not a bind mount. */
+  configVolume?: string;
 }
 
 /**
@@ -39,24 +49,29 @@ export async function createFromConfig(
   const labels = workspaceLabels(spec, {
     [Label.config]: spec.devcontainerConfig,
     [INJECTED_LABEL]: 'injected',
+    ...(spec.imageSource ? { [Label.imageSource]: spec.imageSource } : {}),
+    ...(spec.configVolume ? { [CONFIG_COPY_LABEL]: spec.configPath } : {}),
   });
   const mounts = [
     // external: with Compose, the volumes are devc's, not scoped to the Compose project.
     `type=volume,source=${spec.homeVolume},target=${spec.userHome},external=true`,
     `type=volume,source=${spec.sharedVolume},target=/shared,external=true`,
     `type=volume,source=${spec.agentVolume},target=/opt/devc,external=true`,
-    `type=bind,source=${spec.configPath},target=${AGENT_CONFIG_DIR}`,
+    spec.configVolume
+      ? `type=volume,source=${spec.configVolume},target=${AGENT_CONFIG_DIR},external=true`
+      : `type=bind,source=${spec.configPath},target=${AGENT_CONFIG_DIR}`,
   ];
-  const overrideConfig = direct ? undefined : await isolatedConfig(spec);
+  const override = direct ? undefined : await overrideConfig(spec);
   const result = direct
     ? await createDirect(spec, direct, labels, mounts)
     : await devcontainerUp({
         workspaceFolder: spec.sourcePath,
         config: spec.devcontainerConfig,
-        ...(overrideConfig ? { overrideConfig } : {}),
+        ...(override ? { overrideConfig: override } : {}),
         labels,
         mounts,
         logFile: spec.logFile,
+        skipHooks: true,
         ...(spec.noCache ? { noCache: true, removeExisting: true } : {}),
         ...(spec.onLog ? { onLog: spec.onLog } : {}),
         ...(spec.signal ? { signal: spec.signal } : {}),
@@ -77,6 +92,22 @@ export async function createFromConfig(
     ...stringRecord(result.merged.containerEnv),
     ...stringRecord(result.merged.remoteEnv),
   });
+  // A remote engine's copy gets agent.env and remote.env too.
+  if (spec.configVolume) await refreshConfigCopy(result.containerId, spec.configPath);
+  // Hooks run once the user's secrets are written (they source them), before the agent starts.
+  if (direct ? direct.hooks : hasHooks(result.merged)) {
+    await prepareSecrets(result.containerId, spec.configPath);
+    await devcontainerRunUserCommands({
+      containerId: result.containerId,
+      workspace: spec.name,
+      workspaceFolder: spec.sourcePath,
+      config: spec.devcontainerConfig,
+      logFile: spec.logFile,
+      mask: await secretValues(spec.configPath),
+      ...(spec.onLog ? { onLog: spec.onLog } : {}),
+      ...(spec.signal ? { signal: spec.signal } : {}),
+    });
+  }
   await startInjectedAgent(`devc-${spec.name}`, spec.configPath);
   return { remoteUser: result.remoteUser, merged: result.merged };
 }
@@ -95,7 +126,7 @@ export async function directPlan(
   return decision;
 }
 
-/** The direct path: `docker run`, then the lifecycle hooks through `devcontainer run-user-commands`. */
+/** The direct path: `docker run` (the lifecycle hooks follow through `devcontainer run-user-commands`). */
 async function createDirect(
   spec: DockerDevcontainerSpec,
   plan: DirectPlan,
@@ -111,16 +142,6 @@ async function createDirect(
     sourcePath: spec.sourcePath,
     configFile,
   });
-  if (plan.hooks) {
-    await devcontainerRunUserCommands({
-      containerId,
-      workspaceFolder: spec.sourcePath,
-      config: spec.devcontainerConfig,
-      logFile: spec.logFile,
-      ...(spec.onLog ? { onLog: spec.onLog } : {}),
-      ...(spec.signal ? { signal: spec.signal } : {}),
-    });
-  }
   return {
     containerId,
     remoteUser: plan.remoteUser,
@@ -130,26 +151,24 @@ async function createDirect(
 }
 
 /**
- * The config with devc's network added to its runArgs, for the `docker run` the CLI does itself, so the
- * container is apart from other workspaces from its first moment (its hooks included). Given as the
- * CLI's --override-config, which keeps the original file as the config's path: relative paths (build
- * context, Dockerfile) resolve as before. A Compose config keeps its project's network, and runArgs
- * that choose a network keep it; neither gets the file.
+ * The config as devc hands it to the CLI's `docker run`: its lifecycle hooks made to source the
+ * workspace's secrets (done by the caller, kept by the CLI in the metadata label), and devc's network
+ * added to its runArgs so the container is apart from other workspaces from its first moment (its
+ * hooks included). Given as the CLI's --override-config, which keeps the original file as the
+ * config's path: relative paths (build context, Dockerfile) resolve as before. A Compose config keeps
+ * its project's network, and runArgs that choose a network keep it; runArgs that are not a list of
+ * strings get no file (the CLI says what is wrong with them).
  */
-async function isolatedConfig(spec: DockerDevcontainerSpec): Promise<string | undefined> {
+async function overrideConfig(spec: DockerDevcontainerSpec): Promise<string | undefined> {
   const config = spec.configuration;
-  if ('dockerComposeFile' in config) return undefined;
   const runArgs = config.runArgs ?? [];
-  // Not a list of strings: the CLI says what is wrong with it.
   if (!Array.isArray(runArgs) || !runArgs.every((a) => typeof a === 'string')) return undefined;
-  if (choosesNetwork(runArgs)) return undefined;
-  const network = await ensureWorkspaceNetwork();
+  const isolate = !('dockerComposeFile' in config) && !choosesNetwork(runArgs);
+  const network = isolate ? await ensureWorkspaceNetwork() : undefined;
   // Beside build.log, in devc's folder for the workspace (not the config folder the container sees).
   const file = path.join(path.dirname(spec.logFile), 'devcontainer.override.json');
-  await writeFile(
-    file,
-    `${JSON.stringify({ ...config, runArgs: [...runArgs, `--network=${network}`] }, null, 2)}\n`,
-  );
+  const overridden = network ? { ...config, runArgs: [...runArgs, `--network=${network}`] } : config;
+  await writeFile(file, `${JSON.stringify(overridden, null, 2)}\n`);
   return file;
 }
 
@@ -160,6 +179,14 @@ async function isolatedConfig(spec: DockerDevcontainerSpec): Promise<string | un
 async function writeEnvFile(configDir: string, file: string, env: Record<string, string>): Promise<void> {
   const lines = Object.entries(env).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`);
   await writeFile(path.join(configDir, file), `${lines.join('\n')}\n`, { mode: 0o644 });
+}
+
+/** Whether the CLI's merged configuration has a lifecycle hook (it names them in the plural: lists). */
+function hasHooks(merged: Record<string, unknown>): boolean {
+  return HOOKS.some((h) => {
+    const hooks = merged[`${h}s`] ?? merged[h];
+    return Array.isArray(hooks) ? hooks.length > 0 : hooks !== undefined;
+  });
 }
 
 function stringRecord(value: unknown): Record<string, string> {

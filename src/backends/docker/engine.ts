@@ -13,11 +13,32 @@ const UNREACHABLE =
   /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|connect: no such file|permission denied while trying to connect/i;
 
 /** The error for an engine that does not answer, naming the next step. */
-export function engineUnreachable(detail?: string): EngineError {
+export function engineUnreachable(detail?: string, env: NodeJS.ProcessEnv = process.env): EngineError {
+  const remote = detail ? remoteEngineFailure(detail, env) : undefined;
+  if (remote) return remote;
   return new EngineError("Can't reach the Docker engine.", {
     hint: 'Start Docker (or check DOCKER_HOST), or run `devc doctor`.',
     ...(detail ? { details: detail } : {}),
   });
+}
+
+/**
+ * A remote engine's failure said in one line: the ssh connection's own reason (refused, key, host key),
+ * or the TLS check that failed, with where to look; undefined for anything else.
+ */
+export function remoteEngineFailure(detail: string, env: NodeJS.ProcessEnv): EngineError | undefined {
+  const host = env.DOCKER_HOST ?? `the docker context ${env.DOCKER_CONTEXT ?? 'in use'}`;
+  const ssh = /dial-stdio\] has exited with exit status \d+.*?stderr=(.+)$/ms.exec(detail)?.[1];
+  if (ssh)
+    return new EngineError(`Can't reach the Docker engine at ${host}: ${lastLine(ssh).replace(/\.$/, '')}.`, {
+      hint: 'Check that `ssh HOST docker version` works from here (key, known_hosts), or run `devc doctor`.',
+    });
+  const tls = /(tls: .*|x509: .*|remote error: tls: .*)$/m.exec(detail)?.[1];
+  if (tls)
+    return new EngineError(`The Docker engine at ${host} failed the TLS check: ${tls.replace(/\.$/, '')}.`, {
+      hint: 'Point DOCKER_CERT_PATH at the ca.pem, cert.pem and key.pem made for this engine.',
+    });
+  return undefined;
 }
 
 /**
@@ -33,13 +54,33 @@ export async function docker(
       hint: 'Install the Docker CLI, or run `devc doctor`.',
     });
   }
-  if (out.exitCode !== 0 && UNREACHABLE.test(out.stderr)) throw engineUnreachable(out.stderr.trim());
+  if (out.exitCode !== 0 && UNREACHABLE.test(out.stderr))
+    throw engineUnreachable(out.stderr.trim(), options.env ?? process.env);
   if (out.exitCode !== 0 && !options.allowFailure) {
     throw new DevcError(`docker ${args[0] ?? ''} failed: ${lastLine(out.stderr)}`, {
       details: out.stderr.trim(),
+      ...engineHint(out.stderr),
     });
   }
   return out;
+}
+
+/**
+ * `docker run --rm ARGS` for a short job, as `create`, `start`, `wait`, `logs` and `rm`: an attached
+ * run reports an engine's refusal to start the container as its attach failing (Podman: "unable to
+ * upgrade to tcp, received 409"); `start` gives the engine's own reason, and the container goes in
+ * every case. Resolves with the job's exit code and what it printed.
+ */
+export async function dockerRunOnce(args: string[]): Promise<DockerResult> {
+  const id = (await docker(['create', ...args])).stdout.trim();
+  try {
+    await docker(['start', id]);
+    const waited = await docker(['wait', id]);
+    const logs = await docker(['logs', id], { allowFailure: true });
+    return { exitCode: Number(waited.stdout.trim()), stdout: logs.stdout, stderr: logs.stderr };
+  } finally {
+    await docker(['rm', '--force', id], { allowFailure: true });
+  }
 }
 
 /** Runs the docker CLI with the caller's terminal attached; resolves to its exit code. */
@@ -51,6 +92,18 @@ export function dockerInteractive(args: string[]): Promise<{ exitCode: number }>
       resolve({ exitCode: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 1) : 1) }),
     );
   });
+}
+
+/**
+ * The next step for an engine's refusal devc knows: rootful Podman raises every container's open-files
+ * and process limits, which fails where it lacks CAP_SYS_RESOURCE (inside another container or VM sandbox).
+ */
+export function engineHint(stderr: string): { hint?: string } {
+  if (/error setting rlimit/i.test(stderr))
+    return {
+      hint: "The engine can't raise container limits here: set default_ulimits (docs/engines.md, Podman).",
+    };
+  return {};
 }
 
 function lastLine(text: string): string {

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { devcontainerBin } from '../../devcontainer/cli.js';
+import { hooksFromLabel } from '../../devcontainer/up.js';
 import { hasStartHooks } from '../../devcontainer/direct.js';
 import { Label } from '../../workspace/model.js';
+import { prepareSecrets } from './agent.js';
 import { agentConfigDir, type InspectedContainer } from './inspect.js';
 
 /**
@@ -17,6 +19,8 @@ export async function runStartHooks(container: InspectedContainer): Promise<void
   const config = labels[Label.config];
   const configDir = agentConfigDir(container);
   if (!source || !config || !configDir || !hasStartHooks(labels['devcontainer.metadata'])) return;
+  // The hooks source the secrets as they are now; the agent, just started, may not have written them.
+  await prepareSecrets(container.Id, configDir);
   const log = await open(path.join(path.dirname(configDir), 'build.log'), 'a', 0o600);
   try {
     const args = [
@@ -30,6 +34,7 @@ export async function runStartHooks(container: InspectedContainer): Promise<void
       path.resolve(source, config),
       '--default-user-env-probe',
       'none',
+      ...hooksFromLabel(labels[Label.workspace] ?? ''),
       '--log-format',
       'text',
     ];

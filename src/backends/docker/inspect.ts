@@ -1,6 +1,6 @@
 import { invalidNameLabel, readLabels } from '../../workspace/labels.js';
 import type { Workspace, WorkspaceState } from '../../workspace/model.js';
-import { AGENT_CONFIG_DIR, readAgentEnv } from './agent.js';
+import { AGENT_CONFIG_DIR, CONFIG_COPY_LABEL, readAgentEnv } from './agent.js';
 import { engineTime, idleTimeoutOf } from './lifecycle.js';
 
 /** What devc reads of `docker container inspect`. */
@@ -54,7 +54,7 @@ export function toWorkspace(c: InspectedContainer): Workspace {
     backend: 'docker',
     state,
     stateReason: reason,
-    image: c.Config.Image,
+    image: shortImageName(c.Config.Image),
     user: readAgentEnv(agentConfigDir(c)).DEVC_USER ?? 'dev',
     id: c.Id,
     // dev8 images get it as container env; an injected agent from agent.env.
@@ -87,9 +87,19 @@ function stateOf(s: InspectedContainer['State']): { state: WorkspaceState; reaso
 }
 
 export function agentConfigDir(c: InspectedContainer): string | undefined {
-  return c.Mounts?.find((m) => m.Destination === AGENT_CONFIG_DIR)?.Source;
+  // On a remote engine /etc/devc is a volume holding a copy of this folder (remote.ts).
+  const copied = c.Config.Labels?.[CONFIG_COPY_LABEL];
+  return copied ?? c.Mounts?.find((m) => m.Destination === AGENT_CONFIG_DIR)?.Source;
 }
 
 export function containerAddress(c: InspectedContainer): string | undefined {
   return Object.values(c.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+}
+
+/**
+ * An image reference as devc and the Dev Containers CLI name it: Podman reports the ones it built or
+ * loaded as `localhost/NAME` and short names it resolved as `docker.io/library/NAME`.
+ */
+export function shortImageName(ref: string): string {
+  return ref.replace(/^(localhost|docker\.io\/library)\//, '');
 }

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { LogOptions, WorkspaceDetails } from '../backend.js';
-import { docker } from './engine.js';
+import { docker, dockerRunOnce, engineHint } from './engine.js';
+import { DevcError } from '../../errors.js';
+import { DETAILS_PROBE, kbToBytes, numberOrUndefined, parseProbe, parseTime } from '../details-probe.js';
 
 /** DEVC_IDLE_TIMEOUT from a container's environment; the agent treats a missing one as 0 (never). */
 export function idleTimeoutOf(env: string[] | null | undefined): number {
@@ -15,6 +17,25 @@ export function idleTimeoutOf(env: string[] | null | undefined): number {
 export function engineTime(value: string | undefined): string | undefined {
   if (!value || value.startsWith('0001-')) return undefined;
   return value;
+}
+
+/** `docker start`, its failure said as what happened (another devc deleting it, the engine's refusal). */
+export async function startContainer(container: string, name: string): Promise<void> {
+  const started = await docker(['start', container], { allowFailure: true });
+  if (started.exitCode === 0) return;
+  // A `devc delete` running at the same moment: the container is going, which is no engine fault.
+  if (
+    /marked for removal|No such container|removal of container .* is already in progress/i.test(
+      started.stderr,
+    )
+  )
+    throw new DevcError(`Workspace ${name} disappeared while starting.`, {
+      hint: 'Another devc deleted it; run `devc up` again to make it anew.',
+    });
+  throw new DevcError(`docker start failed: ${started.stderr.trim().split('\n').at(-1) ?? ''}`, {
+    details: started.stderr.trim(),
+    ...engineHint(started.stderr),
+  });
 }
 
 /** `docker logs` into the given streams; a followed log ends when the signal aborts. */
@@ -96,24 +117,14 @@ export async function dockerDetails(container: string, volume: string): Promise<
   };
 }
 
-// Established connections to sshd (2222 = 0x08AE) and code-server (8080 = 0x1F90), as the agent counts them.
-const PROBE = `la=$(cat /run/devc/last-active 2>/dev/null)
-conn=$(for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && cat "$f"; done |
-  awk '$4 == "01" { l = substr($2, length($2) - 4); if (l == ":08AE" || l == ":1F90") n++ } END { print n + 0 }')
-home=$(du -sk "$1" 2>/dev/null | cut -f1)
-echo "$la|$conn|$home"`;
-
 async function runningDetails(container: string, home: string): Promise<WorkspaceDetails> {
-  const probe = await docker(['exec', '--user', 'root', container, 'sh', '-c', PROBE, 'devc-view', home], {
-    allowFailure: true,
-  });
-  const [lastActive, connections, homeKb] = probe.exitCode === 0 ? probe.stdout.trim().split('|') : [];
-  return {
-    agentStopReason: undefined,
-    lastActiveAt: parseTime(lastActive),
-    activeConnections: numberOrUndefined(connections),
-    homeBytes: kbToBytes(numberOrUndefined(homeKb)),
-  };
+  const probe = await docker(
+    ['exec', '--user', 'root', container, 'sh', '-c', DETAILS_PROBE, 'devc-view', home],
+    {
+      allowFailure: true,
+    },
+  );
+  return parseProbe(probe.exitCode, probe.stdout);
 }
 
 /** A small file from a container's filesystem; works on stopped containers (docker cp streams a tar). */
@@ -158,32 +169,12 @@ async function readable(dir: string): Promise<boolean> {
   );
 }
 
-/** Epoch seconds or an ISO time → ISO. */
-export function parseTime(value: string | undefined): string | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
-}
-
-function numberOrUndefined(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-function kbToBytes(kb: number | undefined): number | undefined {
-  return kb === undefined ? undefined : kb * 1024;
-}
-
 /**
  * A new volume's root belongs to root, so the workspace user could not write to /shared. Once, when
  * devc makes the volume: hand its root to uid 1000 (the workspace user of dev8 images and the agent).
  */
 export async function giveVolumeToUser(volume: string, image: string): Promise<void> {
-  await docker([
-    'run',
-    '--rm',
+  const chowned = await dockerRunOnce([
     '--user',
     '0',
     '--network',
@@ -196,4 +187,8 @@ export async function giveVolumeToUser(volume: string, image: string): Promise<v
     '1000:1000',
     '/v',
   ]);
+  if (chowned.exitCode !== 0)
+    throw new DevcError(`Can't give the volume ${volume} to the workspace user.`, {
+      details: chowned.stderr,
+    });
 }

@@ -1,6 +1,7 @@
 import { DevcError } from '../../errors.js';
 import { engineGet } from './api.js';
 import { docker } from './engine.js';
+import { engineKind } from './engine-kind.js';
 
 /**
  * The one bridge network every workspace joins. Inter-container traffic is off on it (the engine drops
@@ -29,7 +30,7 @@ interface NetworkFacts {
  */
 export async function ensureWorkspaceNetwork(): Promise<string> {
   const found = oldest(await listNetworks());
-  if (found) return checked(found);
+  if (found) return await checked(found);
   const made = await docker(
     [
       'network',
@@ -60,7 +61,7 @@ export async function ensureWorkspaceNetwork(): Promise<string> {
     );
   }
   if (mine && first.Id !== mine) await docker(['network', 'rm', mine], { allowFailure: true });
-  return checked(first);
+  return await checked(first);
 }
 
 /**
@@ -76,8 +77,14 @@ export async function networkArgs(runArgs: readonly string[] = []): Promise<stri
   return choosesNetwork(runArgs) ? [] : ['--network', await ensureWorkspaceNetwork()];
 }
 
-function checked(network: NetworkFacts): string {
-  if (network.Driver !== 'bridge' || network.Options?.[ICC] !== 'false') {
+/**
+ * A bridge network made with inter-container traffic off. Podman takes the same request but turns it
+ * into its own `isolate` option (apart from other networks, not its containers from each other) and
+ * shows no options through its Docker API: accepted there, and `devc doctor` says what it lacks.
+ */
+async function checked(network: NetworkFacts): Promise<string> {
+  const apart = network.Options?.[ICC] === 'false' || (await engineKind()).product === 'podman';
+  if (network.Driver !== 'bridge' || !apart) {
     throw new DevcError(`The Docker network ${WORKSPACE_NETWORK} lets containers reach each other.`, {
       hint: `devc made none like it: remove it (\`docker network rm ${WORKSPACE_NETWORK}\`) and run \`devc up\` again.`,
     });

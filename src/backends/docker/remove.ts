@@ -1,6 +1,6 @@
 import { Label } from '../../workspace/model.js';
 import { docker } from './engine.js';
-import type { InspectedContainer } from './inspect.js';
+import { shortImageName, type InspectedContainer } from './inspect.js';
 
 /**
  * Removes a workspace's containers (by label: a container the Dev Containers CLI made may not carry
@@ -25,8 +25,16 @@ export async function removeWorkspace(
   if (project) await removeComposeProject(project, keepData);
   if (keepData) return;
   // The image the Dev Containers CLI built for this workspace (vsc-…), unless another container uses it.
-  if (container?.Config.Image.startsWith('vsc-'))
-    await docker(['image', 'rm', container.Config.Image], { allowFailure: true });
+  // When the config's user is not the host user's uid, the CLI builds a `…-uid` image on top of its
+  // first one: both go.
+  const image = container ? shortImageName(container.Config.Image) : '';
+  if (image.startsWith('vsc-')) {
+    const images = [
+      container!.Config.Image,
+      ...(/-uid(:latest)?$/.test(image) ? [image.replace(/-uid(:latest)?$/, '')] : []),
+    ];
+    for (const ref of images) await docker(['image', 'rm', ref], { allowFailure: true });
+  }
   const volumes = await docker(['volume', 'ls', '-q', '--filter', `label=${Label.workspace}=${name}`]);
   const names = volumes.stdout.split('\n').filter(Boolean);
   if (names.length > 0) await docker(['volume', 'rm', '--force', ...names]);

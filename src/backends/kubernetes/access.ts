@@ -80,3 +80,40 @@ export async function ensureNamespace(
     if (statusOf(error) !== 409) throw kubeError(error, 'create', 'namespaces', namespace);
   }
 }
+
+/**
+ * The namespace exists (devc's default one is made) and RBAC lets the user make a workspace there.
+ * Both are asked at once (an access review needs no namespace); a missing namespace is the error
+ * that counts.
+ */
+export async function namespaceReady(target: KubeTarget, namespace: string): Promise<void> {
+  const [exists, allowed] = await Promise.allSettled([
+    ensureNamespace(target, namespace, target.defaultNamespace && namespace === target.namespace),
+    checkAccess(target, namespace),
+  ]);
+  if (exists.status === 'rejected') throw exists.reason;
+  if (allowed.status === 'rejected') throw allowed.reason;
+}
+
+/**
+ * The StorageClass DEVC_STORAGE_CLASS names exists: a claim of a missing one stays Pending and its pod
+ * waits for it until the start times out. A user who may not read StorageClasses is not stopped.
+ */
+export async function storageClassThere(target: KubeTarget, name: string | undefined): Promise<void> {
+  if (!name) return;
+  const api = target.config.makeApiClient((await kubernetesClient()).StorageV1Api);
+  try {
+    await api.readStorageClass({ name });
+  } catch (error) {
+    if (statusOf(error) !== 404) return;
+    const names = await api
+      .listStorageClass()
+      .then((list) => list.items.map((c) => c.metadata?.name).join(', '))
+      .catch(() => '');
+    throw new UsageError(`StorageClass ${name} (DEVC_STORAGE_CLASS) does not exist on the cluster.`, {
+      hint: names
+        ? `Pick one of: ${names}; or unset DEVC_STORAGE_CLASS for the default.`
+        : 'Unset DEVC_STORAGE_CLASS for the default, or see `kubectl get storageclass`.',
+    });
+  }
+}

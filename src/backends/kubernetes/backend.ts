@@ -1,7 +1,9 @@
 import type { Duplex } from 'node:stream';
 import type {
+  AttachHooks,
   Backend,
   CapacityReporter,
+  SecretsRefresh,
   DevcontainerCreator,
   DevcontainerSpec,
   EngineCapacity,
@@ -14,26 +16,34 @@ import type {
   RemoteClone,
   StreamExec,
   UnsavedWorkReporter,
+  UsageReporter,
+  WorkspaceDetails,
+  WorkspaceEvent,
+  WorkspaceEvents,
+  WorkspaceInspector,
   WorkspaceLogs,
   WorkspaceRoute,
+  WorkspaceUsage,
 } from '../backend.js';
 import { DevcError } from '../../errors.js';
+import { untimed } from '../../io.js';
 import type { UnsavedWork } from '../../git/safety.js';
 import type { BackendOptions } from '../factory.js';
 import type { Workspace, WorkspaceSpec } from '../../workspace/model.js';
 import type { KubeTarget } from './client.js';
 import type { KubeExtras } from './create.js';
-import { call, callOrNull } from './errors.js';
+import type { HookProcess } from './hooks.js';
+import { call } from './errors.js';
 import { execAttached, execCapture, execPiped, inFolder, type ExecTarget } from './exec.js';
-import { deletePod, removeObjects, startPod } from './lifecycle.js';
-import { followLogs } from './logs.js';
-import { findWorkspace, listWorkspaces } from './lookup.js';
+import { deletePod, removeObjects, startPod, stopPod } from './lifecycle.js';
+import { followWorkspaceLogs } from './logs.js';
+import { findWorkspace, listWorkspaces, runningPod } from './lookup.js';
 import { objectName } from './objects.js';
-import { podState } from './pods.js';
 import { dialPod, relay } from './portforward.js';
 import { KubernetesRoute } from './route.js';
+import { searchNamespaces } from './namespaces.js';
 import { fetchForPlanning, type PlanningFetch } from './source.js';
-import { unsavedWorkIn } from './unsaved.js';
+import { unsavedWorkIn } from '../unsaved-work.js';
 
 export type { KubeExtras } from './create.js';
 
@@ -53,7 +63,12 @@ export class KubernetesBackend
     RemoteClone,
     CapacityReporter,
     DevcontainerCreator,
-    UnsavedWorkReporter
+    SecretsRefresh,
+    UnsavedWorkReporter,
+    AttachHooks,
+    WorkspaceInspector,
+    WorkspaceEvents,
+    UsageReporter
 {
   readonly kind = 'kubernetes' as const;
   private loaded: Promise<KubeTarget> | undefined;
@@ -66,7 +81,9 @@ export class KubernetesBackend
   ) {}
 
   private target(): Promise<KubeTarget> {
-    this.loaded ??= import('./client.js').then(({ loadTarget }) => loadTarget(this.env, this.options));
+    this.loaded ??= (this.options.timing ?? untimed).span('kubernetes: load the client and kubeconfig', () =>
+      import('./client.js').then(({ loadTarget }) => loadTarget(this.env, this.options)),
+    );
     return this.loaded;
   }
 
@@ -103,26 +120,51 @@ export class KubernetesBackend
     // A rebuild makes the pod again where the workspace is; a new workspace goes to the chosen namespace.
     const namespace = this.namespaces.get(spec.name) ?? target.namespace;
     this.namespaces.set(spec.name, namespace);
-    const [{ createObjects }, { firstStart }] = await Promise.all([
-      import('./create.js'),
-      import('./first-start.js'),
-    ]);
-    const { newVolume, rootPrepared } = await createObjects(target, this.env, spec, extras, namespace);
-    // A local working tree is uploaded as it is, once, into the running pod (a rebuild keeps the files).
-    const local = newVolume && spec.repository.url === spec.sourcePath;
-    await firstStart(target, namespace, spec.name, {
-      ...(local ? { upload: { local: spec.sourcePath, folder: spec.folder } } : {}),
-      ...(rootPrepared ? { rootPrepared } : {}),
-    });
-    return (await this.find(spec.name)) ?? vanished(spec.name);
+    const { makeWorkspace } = await import('./new-workspace.js');
+    await makeWorkspace(
+      target,
+      this.env,
+      { spec, extras, namespace, registry: this.options.registry ?? extras.registry },
+      this.hookProcess(spec.name),
+    );
+    const made = await this.find(spec.name);
+    if (made) return made;
+    throw new DevcError(`Workspace ${spec.name} vanished right after it was created.`);
   }
 
   async start(name: string): Promise<void> {
-    await startPod(await this.target(), await this.locate(name), name);
+    const namespace = await this.locate(name);
+    if (!(await startPod(await this.target(), namespace, name))) return;
+    // postStartCommand runs on every start, in the background as on Docker (its output in the build log).
+    const { spawnLaterHooks } = await import('./hooks.js');
+    spawnLaterHooks(namespace, 'start', this.hookProcess(name));
+  }
+
+  /** postAttachCommand, in the background; a dev8 workspace (no devcontainer.json) has none. */
+  async attached(workspace: Workspace): Promise<void> {
+    if (workspace.variant) return;
+    const { spawnLaterHooks } = await import('./hooks.js');
+    spawnLaterHooks(await this.locate(workspace.name), 'attach', this.hookProcess(workspace.name));
+  }
+
+  /** What a detached hooks process needs to reach the cluster as this backend does. */
+  private hookProcess(workspace: string): HookProcess {
+    return { context: this.options.context, env: this.env, workspace };
+  }
+
+  /** Brings the Secret's secrets.env up to date with the config folder's (read at the pod's start). */
+  async refreshSecrets(name: string, configPath: string): Promise<void> {
+    const { refreshSecretFile } = await import('./secret.js');
+    await refreshSecretFile(await this.target(), await this.locate(name), objectName(name), configPath);
+  }
+
+  /** The kubeconfig's user: the same person on every machine, where the OS user often is not. */
+  async defaultOwner(): Promise<string> {
+    return (await this.target()).owner;
   }
 
   async stop(name: string): Promise<void> {
-    await deletePod(await this.target(), await this.locate(name), name);
+    await stopPod(await this.target(), await this.locate(name), name);
   }
 
   async remove(name: string, options: { keepData?: boolean } = {}): Promise<void> {
@@ -174,14 +216,7 @@ export class KubernetesBackend
     _err: NodeJS.WritableStream,
   ): Promise<void> {
     const [target, namespace] = await Promise.all([this.target(), this.locate(name)]);
-    const pod = await callOrNull('get', 'pods', namespace, () =>
-      target.core.readNamespacedPod({ name: objectName(name), namespace }),
-    );
-    if (!pod)
-      throw new DevcError(`Workspace ${name} is stopped: its pod, and the pod's log, are gone.`, {
-        hint: `Start it with \`devc start -w ${name}\`.`,
-      });
-    await followLogs(target, namespace, objectName(name), options, out);
+    await followWorkspaceLogs(target, namespace, name, options, out);
   }
 
   /** Node capacity, for hostRequirements warnings; unknown (no permission to list nodes) is unlimited. */
@@ -190,10 +225,12 @@ export class KubernetesBackend
     return nodeCapacity((await this.target()).core);
   }
 
-  /** Creates the workspace from an image-based devcontainer.json (see docs/kubernetes.md). */
+  /** Creates the workspace from a devcontainer.json, building its image first when it has one to build (docs/kubernetes.md). */
   async createFromDevcontainer(spec: DevcontainerSpec): Promise<Workspace> {
     const { fromDevcontainer } = await import('./devcontainer.js');
-    const { workspaceSpec, extras } = await fromDevcontainer(spec);
+    const { workspaceSpec, extras } = await fromDevcontainer(spec, this.env, this.options.registry, () =>
+      this.target(),
+    );
     return this.createWith(workspaceSpec, extras);
   }
 
@@ -202,6 +239,35 @@ export class KubernetesBackend
     const workspace = await this.find(name);
     if (!workspace || workspace.state !== 'running') return undefined;
     return unsavedWorkIn(workspace, (command, workdir) => this.exec(name, command, { workdir }));
+  }
+
+  /** The agent's stop reason (the pod's termination message), activity and home disk use (details.ts). */
+  async details(name: string): Promise<WorkspaceDetails> {
+    const [{ podDetails }, target, namespace] = await Promise.all([
+      import('./details.js'),
+      this.target(),
+      this.locate(name),
+    ]);
+    return podDetails(target, namespace, name);
+  }
+
+  /** Changes of devc's pods and claims in the namespaces devc searches (API watches), until `signal` aborts. */
+  async events(onEvent: (event: WorkspaceEvent) => void, signal: AbortSignal): Promise<void> {
+    const target = await this.target();
+    const [{ watchEvents }, namespaces] = await Promise.all([
+      import('./events.js'),
+      searchNamespaces(this.env, target),
+    ]);
+    await watchEvents(target, namespaces, onEvent, signal);
+  }
+
+  /** CPU and memory of running workspaces: the metrics API, else each pod's cgroup (usage.ts). */
+  async usage(names: string[], signal?: AbortSignal): Promise<Map<string, WorkspaceUsage>> {
+    const [{ podUsage }, target] = await Promise.all([import('./usage.js'), this.target()]);
+    const located = await Promise.all(
+      names.map(async (n) => [n, await this.locate(n).catch(() => '')] as const),
+    );
+    return podUsage(target, new Map(located.filter(([, namespace]) => namespace)), signal);
   }
 
   /** Remote repositories are cloned in the cluster; devc reads only what it must plan with. */
@@ -220,15 +286,7 @@ export class KubernetesBackend
 
   private async runningTarget(name: string): Promise<ExecTarget> {
     const [target, namespace] = await Promise.all([this.target(), this.locate(name)]);
-    const pod = await callOrNull('get', 'pods', namespace, () =>
-      target.core.readNamespacedPod({ name: objectName(name), namespace }),
-    );
-    if (!pod || podState(pod).state !== 'running') {
-      throw new DevcError(`Workspace ${name} is not running.`, {
-        hint: `Start it with \`devc start -w ${name}\` (or \`devc up\`).`,
-      });
-    }
-    return { config: target.config, namespace, pod: objectName(name) };
+    return runningPod(target, namespace, name);
   }
 
   private async findNamespace(name: string): Promise<string | undefined> {
@@ -244,8 +302,4 @@ export class KubernetesBackend
       });
     return namespace;
   }
-}
-
-function vanished(name: string): never {
-  throw new DevcError(`Workspace ${name} vanished right after it was created.`);
 }

@@ -1,10 +1,12 @@
 import os from 'node:os';
+import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type * as k8s from '@kubernetes/client-node';
 import { EngineError } from '../../errors.js';
+import { untimed, type Timing } from '../../io.js';
 import type { BackendOptions } from '../factory.js';
 import { kubernetesClient } from './library.js';
-import { kubeconfigPresent } from './presence.js';
+import { inCluster, kubeconfigPresent } from './presence.js';
 
 export { kubeconfigPresent };
 
@@ -22,24 +24,43 @@ export interface KubeTarget {
   owner: string;
   core: k8s.CoreV1Api;
   networking: k8s.NetworkingV1Api;
+  /** Times the steps of this call (DEVC_DEBUG=timing). */
+  timing?: Timing;
 }
 
 export const DEFAULT_NAMESPACE = 'devc';
+
+/**
+ * The kubeconfig files of `env.KUBECONFIG`, merged the way kubectl and `loadFromDefault` merge them;
+ * without it, the default (~/.kube/config, or in-cluster). Read from `env`, not process.env: the
+ * forwarder service serves workspaces of several calls, each with its own KUBECONFIG.
+ */
+function loadKubeconfig(config: k8s.KubeConfig, env: NodeJS.ProcessEnv, Kube: typeof k8s.KubeConfig): void {
+  const files = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
+  const [first, ...rest] = files;
+  if (first === undefined) return config.loadFromDefault();
+  config.loadFromFile(first);
+  for (const file of rest) {
+    const more = new Kube();
+    more.loadFromFile(file);
+    config.mergeConfig(more, false);
+  }
+}
 
 /**
  * Loads the kubeconfig and picks context and namespace (each: the option, else its variable); throws
  * EngineError with a fix when it can't.
  */
 export async function loadTarget(env: NodeJS.ProcessEnv, options: BackendOptions = {}): Promise<KubeTarget> {
-  if (!kubeconfigPresent(env)) {
+  if (!kubeconfigPresent(env) && !inCluster(env)) {
     throw new EngineError('No kubeconfig found for the Kubernetes backend.', {
-      hint: 'Set KUBECONFIG (or create ~/.kube/config) for a cluster you can reach, or use --backend docker.',
+      hint: 'Set KUBECONFIG (or create ~/.kube/config) for a cluster you can reach, run in a pod with a service account, or use --backend docker.',
     });
   }
   const { KubeConfig, CoreV1Api, NetworkingV1Api } = await kubernetesClient();
   const config = new KubeConfig();
   try {
-    config.loadFromDefault();
+    loadKubeconfig(config, env, KubeConfig);
   } catch (error) {
     throw new EngineError(
       `Can't read the kubeconfig: ${error instanceof Error ? error.message : String(error)}.`,
@@ -78,9 +99,10 @@ export async function loadTarget(env: NodeJS.ProcessEnv, options: BackendOptions
     namespace: chosen || DEFAULT_NAMESPACE,
     defaultNamespace: !chosen,
     namespaceNamed: Boolean(named),
-    owner: labelValue(config.getCurrentUser()?.name ?? os.userInfo().username),
+    owner: config.getCurrentUser()?.name ?? os.userInfo().username,
     core: config.makeApiClient(CoreV1Api),
     networking: config.makeApiClient(NetworkingV1Api),
+    timing: options.timing ?? untimed,
   };
 }
 
@@ -125,10 +147,4 @@ function hasAgentMaker(holder: object): holder is { createAgent: AgentMaker } {
 function keyPart(value: unknown): string {
   if (Buffer.isBuffer(value)) return value.toString('base64');
   return typeof value === 'string' || typeof value === 'boolean' ? String(value) : '';
-}
-
-/** A string made valid as a label value: [A-Za-z0-9._-], at most 63, alphanumeric at both ends. */
-export function labelValue(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
-  return cleaned.replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '') || 'unknown';
 }

@@ -1,12 +1,14 @@
 import type * as k8s from '@kubernetes/client-node';
-import { DevcError, UsageError } from '../../errors.js';
+import { DevcError } from '../../errors.js';
+import { untimed } from '../../io.js';
 import { devcVersion } from '../../version.js';
-import { Label, type WorkspaceSpec } from '../../workspace/model.js';
-import { checkAccess, ensureNamespace } from './access.js';
+import { ownerLabel } from '../../workspace/labels.js';
+import { Label, type ImageSource, type WorkspaceSpec } from '../../workspace/model.js';
+import { namespaceReady, storageClassThere } from './access.js';
 import type { KubeTarget } from './client.js';
-import { call, callOrNull, statusOf } from './errors.js';
-import { ensureInRegistry } from './image.js';
-import { kubernetesClient, mergePatch } from './library.js';
+import { call, callOrNull } from './errors.js';
+import { ensureInRegistry, registryReference } from './image.js';
+import { mergePatch } from './library.js';
 import { rememberNamespace } from './namespaces.js';
 import {
   networkPolicyManifest,
@@ -19,7 +21,16 @@ import {
   type Meta,
   type PodPlan,
 } from './objects.js';
+import { WORKSPACE_UID } from './prepare.js';
+import type { PodConfig } from './config-map.js';
+import { withPodConfig } from './pod-config.js';
+import { applyPullSecret, pullSecretName } from './pull-secret.js';
+import type { RegistryLogin } from './registry.js';
 import { decodeSecret, secretFiles } from './secret.js';
+import { agentImageRef } from '../agent-image.js';
+import { writeRemoteEnv } from './devcontainer.js';
+import { HOOKS_ANNOTATION, type HookRun } from './hooks.js';
+import { imagePlan, type ImagePlan } from './image-config.js';
 
 /** What `create` needs beyond the WorkspaceSpec (a devcontainer.json's image, user, resources). */
 export interface KubeExtras {
@@ -29,8 +40,31 @@ export interface KubeExtras {
   memoryBytes?: number;
   storageBytes?: number;
   devcontainerConfig?: string;
+  /** Where the image came from (the workspace's image-source annotation). */
+  imageSource?: ImageSource;
+  /** The registry the config names (customizations.devc.prebuildRegistry) when DEVC_REGISTRY is not set. */
+  registry?: string;
   /** Have the node ask the registry for the image again (rebuild --full). */
   pullAlways?: boolean;
+  /** What the config's mounts, runArgs and capAdd add to the pod. */
+  podConfig?: PodConfig;
+  /** The user's login for DEVC_REGISTRY: the pod pulls with it (a Secret of this registry only). */
+  pullSecret?: { host: string; login: RegistryLogin };
+  /**
+   * A devcontainer.json's keys that merge with the image's metadata (image-config.ts): set for any
+   * image a config names, whose pod gets devc's agent from the agent image (any-image.ts).
+   */
+  imageConfig?: Record<string, unknown>;
+  /** The build log, where the lifecycle hooks' output goes. */
+  logFile?: string;
+}
+
+/** What `create` made, and what the first start needs to know. */
+export interface Created {
+  newVolume: boolean;
+  rootPrepared: k8s.V1Pod | undefined;
+  /** A pod of any image: the hooks to run and how (undefined for dev8 pods). */
+  hooks: Omit<HookRun, 'phase' | 'logFile'> | undefined;
 }
 
 /**
@@ -47,31 +81,59 @@ export async function createObjects(
   spec: WorkspaceSpec,
   extras: KubeExtras,
   namespace: string = target.namespace,
-): Promise<{ newVolume: boolean; rootPrepared: k8s.V1Pod | undefined }> {
+  registry: string | undefined = undefined,
+): Promise<Created> {
   const name = objectName(spec.name);
+  const fromConfig = extras.imageConfig;
   // Everything that can fail before an object exists is asked first (and at once): nothing half-made.
-  const [, , image, previous, volume] = await Promise.all([
-    namespaceReady(target, namespace),
+  const span = (target.timing ?? untimed).span.bind(target.timing ?? untimed);
+  // The image's label and user are read from the registry at once, beside the check that puts it
+  // there: read again only when that check pushed another build under the tag.
+  const readPlan = (reference: string): Promise<ImagePlan> | undefined =>
+    fromConfig ? span('kubernetes: image config', () => imagePlan(reference, fromConfig)) : undefined;
+  const early = registry ? readPlan(registryReference(spec.image, registry)) : undefined;
+  early?.catch(() => undefined);
+  const [, , image, previous, volume, agent] = await Promise.all([
+    span('kubernetes: namespace and access', () => namespaceReady(target, namespace)),
     storageClassThere(target, env.DEVC_STORAGE_CLASS),
-    ensureInRegistry(spec.image, env.DEVC_REGISTRY),
+    span('kubernetes: image in the registry', () => ensureInRegistry(spec.image, registry)).then(
+      async (image) => ({
+        ...image,
+        plan: await (image.pushed ? readPlan(image.reference) : early),
+      }),
+    ),
     callOrNull('get', 'secrets', namespace, () =>
       target.core.readNamespacedSecret({ name, namespace }),
     ).catch(() => null),
     callOrNull('get', 'persistentvolumeclaims', namespace, () =>
       target.core.readNamespacedPersistentVolumeClaim({ name, namespace }),
     ).catch(() => null),
+    // Any image's pod copies devc's agent from the agent image.
+    fromConfig
+      ? span('kubernetes: agent image in the registry', () =>
+          ensureInRegistry(agentImageRef(devcVersion()), registry),
+        )
+      : undefined,
   ]);
   const local = spec.repository.url === spec.sourcePath;
   const cloneUrl = local ? undefined : spec.repository.url;
-  const user = extras.user ?? 'dev';
+  const any = image.plan;
+  const user = any?.user.name ?? extras.user ?? 'dev';
+  const home = any ? any.user.home : user === 'root' ? '/root' : `/home/${user}`;
+  const hooks = any
+    ? { entries: any.entries, folder: spec.folder, remoteEnv: { ...any.containerEnv, ...any.remoteEnv } }
+    : undefined;
+  // SSH sessions don't inherit the pod's environment: the agent gives them remote.env (in the Secret).
+  if (any) await writeRemoteEnv(spec.configPath, hooks?.remoteEnv ?? {});
   const labels = {
     [Label.workspace]: spec.name,
-    [Label.owner]: target.owner,
+    [Label.owner]: ownerLabel(spec.owner),
     [Label.home]: spec.home,
     [Label.version]: devcVersion(),
     ...(spec.variant ? { [Label.variant]: spec.variant } : {}),
   };
   const annotations: Record<string, string> = {
+    [Label.owner]: spec.owner,
     [Label.repository]: spec.repository.url,
     [Label.branch]: spec.repository.branch ?? '',
     [Label.folder]: spec.folder,
@@ -80,6 +142,8 @@ export async function createObjects(
     'dev.devc.user': user,
     ...(local ? { [Label.source]: spec.sourcePath } : {}),
     ...(extras.devcontainerConfig ? { [Label.config]: extras.devcontainerConfig } : {}),
+    ...(extras.imageSource ? { [Label.imageSource]: extras.imageSource } : {}),
+    ...(hooks ? { [HOOKS_ANNOTATION]: JSON.stringify(hooks) } : {}),
   };
   const meta: Meta = { name, namespace, labels, annotations: {} };
   const plan: PodPlan = {
@@ -88,18 +152,35 @@ export async function createObjects(
     image: image.reference,
     toolsImage: image.reference,
     folder: spec.folder,
-    home: user === 'root' ? '/root' : `/home/${user}`,
-    env: { ...(extras.containerEnv ?? {}), ...spec.env, DEVC_USER: user },
+    home,
+    env: { ...(any?.containerEnv ?? extras.containerEnv ?? {}), ...spec.env, DEVC_USER: user },
     // The volume holds the clone already when it is kept.
     clone: cloneUrl && !volume ? { url: cloneUrl, branch: spec.repository.branch } : undefined,
     cpus: extras.cpus,
     memoryBytes: extras.memoryBytes,
-    pullAlways: image.pushed || extras.pullAlways === true,
+    pullAlways: image.pushed || agent?.pushed === true || extras.pullAlways === true,
     // dev8 images (their home is /etc/skel's, their agent at a known path) prepare their own volume.
-    prepare: spec.variant ? 'self' : 'root',
+    // Any image's pod prepares its volume with containers beside the workspace's (any-image.ts).
+    prepare: spec.variant || any ? 'self' : 'root',
+    ...(any && agent
+      ? {
+          uid: any.user.uid,
+          gid: any.user.gid,
+          anyImage: {
+            agentImage: agent.reference,
+            agentVersion: devcVersion(),
+            seedHome: any.user.uid !== 0 && home.startsWith('/home/'),
+          },
+        }
+      : {}),
   };
-  const pod = podManifest(plan, name, name);
-  const restart = restartManifest(plan, name, name);
+  const pullSecret = extras.pullSecret ? pullSecretName(spec.name) : undefined;
+  // The config's named volumes' folders belong to the pod's user.
+  const owner = { uid: plan.uid ?? WORKSPACE_UID, gid: plan.gid ?? WORKSPACE_UID };
+  const configured = (pod: k8s.V1Pod, first: boolean): k8s.V1Pod =>
+    withPodConfig(pod, extras.podConfig, pullSecret, first, owner);
+  const pod = configured(podManifest(plan, name, name), true);
+  const restart = configured(restartManifest(plan, name, name), false);
   const files = await secretFiles(
     spec.configPath,
     cloneUrl,
@@ -110,12 +191,21 @@ export async function createObjects(
     extras.storageBytes,
     env.DEVC_STORAGE_CLASS || undefined,
   );
-  // The pod waits for its volume by itself, so the four are made at once; but a pod that reaches the
-  // kubelet before its Secret exists fails its first mount and is retried a second or two later.
-  const secret = applySecret(target, namespace, secretManifest(meta, files), previous !== null);
+  // The pod is made once its Secrets and its claim exist: a pod that reaches the kubelet before its
+  // Secret fails its first mount (retried a second or two later), and one the scheduler sees before
+  // its claim is an error there ("could not find PersistentVolumeClaim"), retried only after a back-off
+  // of a second or more. Beside a claim that exists but is not bound yet, the pod is merely
+  // unschedulable, and tried again as soon as the claim is bound.
+  const secret = Promise.all([
+    applySecret(target, namespace, secretManifest(meta, files), previous !== null),
+    extras.pullSecret
+      ? applyPullSecret(target, { ...meta, name: pullSecret ?? '' }, extras.pullSecret)
+      : undefined,
+  ]);
+  const claim = applyVolume(target, namespace, name, pvc, labels, volume !== null);
   await Promise.all([
     secret,
-    applyVolume(target, namespace, name, pvc, labels, volume !== null),
+    claim,
     call('create', 'networkpolicies', namespace, () =>
       target.networking.createNamespacedNetworkPolicy({
         namespace,
@@ -124,52 +214,21 @@ export async function createObjects(
     ).catch((error: unknown) => {
       if (!(error instanceof DevcError && /already exists/i.test(error.message))) throw error;
     }),
-    secret.then(() =>
-      call('create', 'pods', namespace, () => target.core.createNamespacedPod({ namespace, body: pod })),
+    Promise.all([secret, claim]).then(() =>
+      span('kubernetes: create the pod', () =>
+        call('create', 'pods', namespace, () => target.core.createNamespacedPod({ namespace, body: pod })),
+      ),
     ),
     rememberNamespace(env, target, namespace),
   ]);
   return {
     newVolume: volume === null,
-    rootPrepared: plan.prepare === 'self' ? podManifest({ ...plan, prepare: 'root' }, name, name) : undefined,
+    rootPrepared:
+      plan.prepare === 'self'
+        ? configured(podManifest({ ...plan, prepare: 'root' }, name, name), true)
+        : undefined,
+    hooks,
   };
-}
-
-/**
- * The namespace exists (devc's default one is made) and RBAC lets the user make a workspace there.
- * Both are asked at once (an access review needs no namespace); a missing namespace is the error
- * that counts.
- */
-async function namespaceReady(target: KubeTarget, namespace: string): Promise<void> {
-  const [exists, allowed] = await Promise.allSettled([
-    ensureNamespace(target, namespace, target.defaultNamespace && namespace === target.namespace),
-    checkAccess(target, namespace),
-  ]);
-  if (exists.status === 'rejected') throw exists.reason;
-  if (allowed.status === 'rejected') throw allowed.reason;
-}
-
-/**
- * The StorageClass DEVC_STORAGE_CLASS names exists: a claim of a missing one stays Pending and its pod
- * waits for it until the start times out. A user who may not read StorageClasses is not stopped.
- */
-async function storageClassThere(target: KubeTarget, name: string | undefined): Promise<void> {
-  if (!name) return;
-  const api = target.config.makeApiClient((await kubernetesClient()).StorageV1Api);
-  try {
-    await api.readStorageClass({ name });
-  } catch (error) {
-    if (statusOf(error) !== 404) return;
-    const names = await api
-      .listStorageClass()
-      .then((list) => list.items.map((c) => c.metadata?.name).join(', '))
-      .catch(() => '');
-    throw new UsageError(`StorageClass ${name} (DEVC_STORAGE_CLASS) does not exist on the cluster.`, {
-      hint: names
-        ? `Pick one of: ${names}; or unset DEVC_STORAGE_CLASS for the default.`
-        : 'Unset DEVC_STORAGE_CLASS for the default, or see `kubectl get storageclass`.',
-    });
-  }
 }
 
 /** Creates the PVC, or (a rebuild keeps the volume) updates what the pod is made from. */

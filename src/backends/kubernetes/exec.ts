@@ -16,6 +16,8 @@ export interface ExecTarget {
   config: k8s.KubeConfig;
   namespace: string;
   pod: string;
+  /** Default: the workspace container. */
+  container?: string;
 }
 
 export interface ExecStreams {
@@ -56,7 +58,7 @@ export async function execIn(target: ExecTarget, command: string[], streams: Exe
       .exec(
         target.namespace,
         target.pod,
-        CONTAINER,
+        target.container ?? CONTAINER,
         command,
         streams.stdout,
         streams.stderr,

@@ -1,18 +1,23 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { KubeTarget } from './client.js';
 import { call, callOrNull } from './errors.js';
-import type { ExecTarget } from './exec.js';
+import { execCapture, type ExecTarget } from './exec.js';
 import { deletePod } from './lifecycle.js';
-import { NEEDS_ROOT_EXIT, objectName, PREPARED_MARK } from './objects.js';
+import { objectName } from './objects.js';
+import { NEEDS_ROOT_EXIT, PREPARED_MARK, untilSshdListens } from './prepare.js';
 import { podFailure, untilReachable } from './pods.js';
 import { uploadTree } from './source.js';
 import { sleep } from '../../wait/backoff.js';
+import { untimed } from '../../io.js';
 
 const UNTIL_PREPARED = `until [ -e ${PREPARED_MARK} ]; do sleep 0.05; done`;
+// Until the agent's sshd listens, for at most about 6 s: `up` then finds SSH answering at its first
+// try, and says why it does not on its own.
+const UNTIL_SSHD = untilSshdListens(200, '0.03');
 
 /**
  * A new workspace pod's first start: waits until it runs and its volume is ready (cloned), then
- * uploads a local tree. A pod that prepares its own volume (`rootPrepared` given) and finds it not
+ * uploads a local tree while the agent starts sshd. A pod that prepares its own volume (`rootPrepared` given) and finds it not
  * writable (storage that ignores fsGroup) is made again as `rootPrepared`, whose init container
  * prepares the volume as root.
  */
@@ -28,8 +33,22 @@ export async function firstStart(
     // A self-preparing pod marks when it has prepared (and cloned); an init container has done both
     // once the workspace container answers. Either way no word from the kubelet is needed, which
     // reports a started container only at its next relist (up to a second on).
-    await untilReachable(target, into, options.rootPrepared ? UNTIL_PREPARED : ':');
-    if (options.upload) await uploadTree(into, options.upload.local, options.upload.folder);
+    const span = (target.timing ?? untimed).span.bind(target.timing ?? untimed);
+    await span('kubernetes: pod reachable by exec', () =>
+      untilReachable(target, into, options.rootPrepared ? UNTIL_PREPARED : ':'),
+    );
+    // The agent starts sshd meanwhile: waiting for it inside the pod (one exec, polling every 30 ms)
+    // overlaps the upload, where `up` would otherwise start probing SSH through port-forwards after it.
+    await Promise.all([
+      options.upload
+        ? span('kubernetes: upload the tree', () =>
+            uploadTree(into, options.upload?.local ?? '', options.upload?.folder ?? ''),
+          )
+        : undefined,
+      span('kubernetes: sshd listening', () =>
+        execCapture(into, ['sh', '-c', UNTIL_SSHD]).catch(() => undefined),
+      ),
+    ]);
   } catch (error) {
     if (!options.rootPrepared) throw error;
     const ended = await terminated(target, namespace, pod);

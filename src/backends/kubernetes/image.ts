@@ -68,6 +68,12 @@ async function localId(ref: string): Promise<string | undefined> {
   }
 }
 
+/** Where `image` is in `registry`: itself when it names that registry, else its path under it. */
+export function registryReference(image: string, registry: string): string {
+  const prefix = `${registry.replace(/\/+$/, '')}/`;
+  return image.startsWith(prefix) ? image : `${prefix}${image.replace(/^[^/]+\.[^/]+\//, '')}`;
+}
+
 /**
  * Makes sure the cluster can pull `image` from DEVC_REGISTRY: an image only in the local engine (or
  * newer there) is tagged into the registry and pushed. Resolves to the reference pods use, and
@@ -79,17 +85,19 @@ export async function ensureInRegistry(
 ): Promise<{ reference: string; pushed: boolean }> {
   if (!registry) {
     throw new UsageError('Kubernetes workspaces need a registry the cluster pulls from.', {
-      hint: 'Set DEVC_REGISTRY (e.g. DEVC_REGISTRY=registry.example.com/team) and run `devc up` again.',
+      hint: 'Set DEVC_REGISTRY (e.g. DEVC_REGISTRY=registry.example.com/team) or `devc config set registry …`, and run `devc up` again.',
     });
   }
-  const prefix = `${registry.replace(/\/+$/, '')}/`;
-  const target = image.startsWith(prefix) ? image : `${prefix}${image.replace(/^[^/]+\.[^/]+\//, '')}`;
+  const target = registryReference(image, registry);
   const [remote, local, source] = await Promise.all([
     registryDigest(target),
     localId(target),
     localId(image),
   ]);
-  const newest = local ?? source;
+  // The image devc names (and builds: the dev8 and agent images) wins over this engine's copy of the
+  // registry's tag, which is whatever was pushed last time: an old copy there kept a rebuilt agent
+  // (one with the secrets' support) out of the registry.
+  const newest = source ?? local;
   const pushed = newest !== undefined && newest !== remote;
   if (pushed) {
     const { docker } = await import('../docker/engine.js');

@@ -1,10 +1,13 @@
+import { DevcError } from '../../errors.js';
 import { Label, type Workspace } from '../../workspace/model.js';
 import { isWorkspaceName } from '../../workspace/name.js';
 import { invalidNameLabel } from '../../workspace/labels.js';
 import type { KubeTarget } from './client.js';
 import { call, callOrNull } from './errors.js';
 import { searchNamespaces } from './namespaces.js';
+import type { ExecTarget } from './exec.js';
 import { objectName } from './objects.js';
+import { podState } from './pods.js';
 import { toWorkspace } from './workspace.js';
 
 /** The workspace of that name in the namespaces devc searches (its PVC says it exists), or null. */
@@ -63,4 +66,17 @@ export async function listWorkspaces(
     }
   }
   return all.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Where to exec in workspace `name`, whose pod must be running; else an error saying how to start it. */
+export async function runningPod(target: KubeTarget, namespace: string, name: string): Promise<ExecTarget> {
+  const pod = await callOrNull('get', 'pods', namespace, () =>
+    target.core.readNamespacedPod({ name: objectName(name), namespace }),
+  );
+  if (!pod || podState(pod).state !== 'running') {
+    throw new DevcError(`Workspace ${name} is not running.`, {
+      hint: `Start it with \`devc start -w ${name}\` (or \`devc up\`).`,
+    });
+  }
+  return { config: target.config, namespace, pod: objectName(name) };
 }

@@ -1,4 +1,18 @@
 import type * as k8s from '@kubernetes/client-node';
+import { AGENT_MOUNT, preparingContainers, RUN_AGENT, type AnyImagePlan } from './any-image.js';
+import {
+  CLONE,
+  CLONE_FAILED_EXIT,
+  DATA_VOLUME,
+  envList,
+  HOMES,
+  NEEDS_ROOT_EXIT,
+  PREPARED_MARK,
+  rootPrepare,
+  SECRET_VOLUME,
+  SELF_PREPARE,
+  WORKSPACE_UID,
+} from './prepare.js';
 
 /** Every object of a workspace is named `devc-<name>` (different kinds may share a name). */
 export const objectName = (name: string): string => `devc-${name}`;
@@ -11,11 +25,9 @@ export const POD_TEMPLATE = 'dev.devc.pod-template';
  * that reads the pod know it runs meanwhile.
  */
 export const REACHED = 'dev.devc.reached';
-/** uid and gid of the workspace user (dev in dev8 images). */
-export const WORKSPACE_UID = 1000;
+/** On the PVC: when `devc stop` deleted the pod (ISO time); only read while there is no pod. */
+export const STOPPED_AT = 'dev.devc.stopped-at';
 export const DEFAULT_STORAGE = '10Gi';
-const SECRET_VOLUME = 'devc-config';
-const DATA_VOLUME = 'data';
 
 export interface Meta {
   name: string;
@@ -43,6 +55,11 @@ export interface PodPlan extends Meta {
    * workspace user before the agent starts (dev8 images); `root`, an init container.
    */
   prepare: 'self' | 'root';
+  /** The workspace user's uid and gid (default 1000, dev8's `dev`). */
+  uid?: number;
+  gid?: number;
+  /** Any image (not a dev8 one): devc's agent comes from the agent image (see any-image.ts). */
+  anyImage?: AnyImagePlan;
 }
 
 function metadata(meta: Meta): k8s.V1ObjectMeta {
@@ -81,77 +98,15 @@ export function networkPolicyManifest(meta: Meta, workspace: string, label: stri
   };
 }
 
-// The volume's layout: subPath `home` is /home (the user's home is /home/<user> in it), subPath
-// `workspaces` is /workspaces.
-const HOMES = 'home';
-
-// Root, with only these capabilities, for storage a non-root pod can't write to (hostPath ignores
-// fsGroup): hands the volume's folders to the workspace user and seeds an empty home from the image's.
-const PREPARE = `set -e
-home="/data/${HOMES}/\${DEVC_HOME_DIR#/home/}"
-mkdir -p "$home" /data/workspaces
-if [ ! -e "$home/.devc-home" ]; then
-  if [ -d "$DEVC_HOME_DIR" ]; then cp -a "$DEVC_HOME_DIR/." "$home/"; fi
-  : > "$home/.devc-home"
-fi
-# The runtime would make the working directory itself, as root.
-folder="/data/workspaces/\${DEVC_WORKSPACE_FOLDER#/workspaces/}"
-mkdir -p "$folder"
-chown ${WORKSPACE_UID}:${WORKSPACE_UID} /data /data/${HOMES} "$home" /data/workspaces "$home/.devc-home" "$folder"`;
-
-// Clones once, atomically; the token (if any) comes from the mounted Secret through git's store helper.
-const CLONE = `set -e
-[ -d "$DEVC_WORKSPACE_FOLDER/.git" ] && exit 0
-tmp="$(dirname "$DEVC_WORKSPACE_FOLDER")/.devc-clone-$$"
-rm -rf "$tmp"
-set -- clone --quiet
-[ -n "$DEVC_CLONE_BRANCH" ] && set -- "$@" --branch "$DEVC_CLONE_BRANCH"
-git -c credential.helper= -c "credential.helper=store --file=/etc/devc/git-credentials" "$@" -- "$DEVC_CLONE_URL" "$tmp"
-rm -rf "$DEVC_WORKSPACE_FOLDER"
-mv "$tmp" "$DEVC_WORKSPACE_FOLDER"`;
-
-// PREPARE, then the clone ($1) as the workspace user.
-const PREPARE_THEN_CLONE = `${PREPARE}
-exec setpriv --reuid=${WORKSPACE_UID} --regid=${WORKSPACE_UID} --clear-groups sh -c "$1"`;
-
-/** The workspace container's exit code when its volume is not writable to it (then devc prepares it as root). */
-export const NEEDS_ROOT_EXIT = 75;
-/** The workspace container's exit code when its clone (first start) failed. */
-export const CLONE_FAILED_EXIT = 76;
-/** Made by a pod that prepares itself once its volume is ready (and cloned): the agent starts next. */
-export const PREPARED_MARK = '/run/devc/prepared';
-
-// A dev8 pod prepares its own volume, as the workspace user, before the agent starts: no init
-// container (the kubelet notices an init container's end only at its next relist, up to a second
-// later). Storage that honours fsGroup (cloud disks) or makes world-writable folders (kind, k3s,
-// minikube) allows it; anything else ends the container with NEEDS_ROOT_EXIT. A dev8 home is
-// /etc/skel's files, so the image's own home is not needed.
-const SELF_PREPARE = `set -e
-if ! [ -w /home ] || ! [ -w /workspaces ]; then
-  echo "devc: uid $(id -u) can't write to the workspace's volume (its storage ignores fsGroup); devc prepares it as root instead." >&2
-  exit ${NEEDS_ROOT_EXIT}
-fi
-if [ ! -e "$DEVC_HOME_DIR/.devc-home" ]; then
-  mkdir -p "$DEVC_HOME_DIR"
-  cp -a /etc/skel/. "$DEVC_HOME_DIR/" 2>/dev/null || true
-  : > "$DEVC_HOME_DIR/.devc-home"
-fi
-mkdir -p "$DEVC_WORKSPACE_FOLDER"
-if [ -n "\${DEVC_CLONE_URL:-}" ]; then
-  GIT_TERMINAL_PROMPT=0 sh -c "$1" || { echo "devc: the clone failed." >&2; exit ${CLONE_FAILED_EXIT}; }
-fi
-: > ${PREPARED_MARK}
-cd "$DEVC_WORKSPACE_FOLDER"
-exec /usr/local/bin/devc-agent`;
-
-const envList = (env: Record<string, string>): k8s.V1EnvVar[] =>
-  Object.entries(env).map(([name, value]) => ({ name, value }));
-
 /** The workspace's pod: non-root, restartPolicy Never (an idle agent exit ends it), PVC and Secret mounted. */
 export function podManifest(plan: PodPlan, pvc: string, secret: string): k8s.V1Pod {
   const resources = resourcesOf(plan);
   const pull: Partial<k8s.V1Container> = plan.pullAlways ? { imagePullPolicy: 'Always' } : {};
   const self = plan.prepare === 'self';
+  const any = plan.anyImage;
+  const uid = plan.uid ?? WORKSPACE_UID;
+  const gid = plan.gid ?? WORKSPACE_UID;
+  const user: k8s.V1SecurityContext = { runAsUser: uid, runAsGroup: gid, runAsNonRoot: uid !== 0 };
   const clone = plan.clone
     ? { DEVC_CLONE_URL: plan.clone.url, DEVC_CLONE_BRANCH: plan.clone.branch ?? '' }
     : undefined;
@@ -165,8 +120,9 @@ export function podManifest(plan: PodPlan, pvc: string, secret: string): k8s.V1P
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 10,
-      securityContext: { fsGroup: WORKSPACE_UID },
-      initContainers: self ? [] : rootPrepare(plan, pull, clone),
+      // Root needs no group to own the volume, and with fsGroup its host key becomes group-readable.
+      securityContext: uid === 0 ? {} : { fsGroup: gid },
+      initContainers: self ? [] : rootPrepare(plan, pull, any ? undefined : clone),
       containers: [
         {
           name: 'workspace',
@@ -174,30 +130,43 @@ export function podManifest(plan: PodPlan, pvc: string, secret: string): k8s.V1P
           ...pull,
           // A self-preparing pod makes its folder first: the runtime would make a missing working
           // directory itself, as root.
-          ...(self
-            ? { command: ['sh', '-c', SELF_PREPARE, 'devc-prepare', CLONE], workingDir: '/workspaces' }
-            : { workingDir: plan.folder }),
+          ...(any
+            ? {
+                command: [
+                  'sh',
+                  '-c',
+                  RUN_AGENT,
+                  'devc-run',
+                  String(NEEDS_ROOT_EXIT),
+                  String(CLONE_FAILED_EXIT),
+                  PREPARED_MARK,
+                ],
+                workingDir: '/workspaces',
+              }
+            : self
+              ? { command: ['sh', '-c', SELF_PREPARE, 'devc-prepare', CLONE], workingDir: '/workspaces' }
+              : { workingDir: plan.folder }),
           env: envList({
             ...plan.env,
             DEVC_WORKSPACE: plan.workspace,
             DEVC_WORKSPACE_FOLDER: plan.folder,
-            ...(self ? { DEVC_HOME_DIR: plan.home, ...clone } : {}),
+            ...(self && !any ? { DEVC_HOME_DIR: plan.home, ...clone } : {}),
+            ...(any ? { DEVC_AGENT_INJECTED: '1', DEVC_SEED_HOME: any.seedHome ? '1' : '' } : {}),
           }),
           ports: [
             { name: 'ssh', containerPort: 2222 },
             { name: 'code-server', containerPort: 8080 },
           ],
-          securityContext: {
-            runAsUser: WORKSPACE_UID,
-            runAsGroup: WORKSPACE_UID,
-            runAsNonRoot: true,
-          },
+          securityContext: user,
           ...(resources ? { resources } : {}),
           volumeMounts: [
             { name: DATA_VOLUME, mountPath: '/home', subPath: HOMES },
             { name: DATA_VOLUME, mountPath: '/workspaces', subPath: 'workspaces' },
             { name: SECRET_VOLUME, mountPath: '/etc/devc', readOnly: true },
             { name: 'run', mountPath: '/run/devc' },
+            ...(any
+              ? [{ name: DATA_VOLUME, mountPath: AGENT_MOUNT, subPath: 'devc-agent', readOnly: true }]
+              : []),
             // devc made the host key and pinned it before the pod existed; it survives stop (a new pod).
             ...['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub'].map((key) => ({
               name: SECRET_VOLUME,
@@ -213,10 +182,21 @@ export function podManifest(plan: PodPlan, pvc: string, secret: string): k8s.V1P
             },
           ],
         },
+        ...(any
+          ? preparingContainers(plan, any, {
+              securityContext: { ...user, allowPrivilegeEscalation: false },
+              pull,
+              clone,
+              cloneScript: CLONE,
+              volume: DATA_VOLUME,
+              secretVolume: SECRET_VOLUME,
+            })
+          : []),
       ],
       volumes: [
         { name: DATA_VOLUME, persistentVolumeClaim: { claimName: pvc } },
-        { name: SECRET_VOLUME, secret: { secretName: secret, defaultMode: 0o440 } },
+        // Root's sshd refuses a host key its group may read (for others, root owns the file).
+        { name: SECRET_VOLUME, secret: { secretName: secret, defaultMode: uid === 0 ? 0o400 : 0o440 } },
         { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
       ],
     },
@@ -227,47 +207,6 @@ export function podManifest(plan: PodPlan, pvc: string, secret: string): k8s.V1P
 export function restartManifest(plan: PodPlan, pvc: string, secret: string): k8s.V1Pod {
   const pod = podManifest({ ...plan, clone: undefined }, pvc, secret);
   return { ...pod, spec: { ...pod.spec, containers: pod.spec?.containers ?? [], initContainers: [] } };
-}
-
-/**
- * The init container of a pod whose volume root prepares: `prepare`, or `clone` when it also clones
- * (one container, not two: each container the kubelet starts after another ends costs up to a
- * second). The clone itself runs as uid 1000 with no capabilities left (setpriv drops them with root).
- */
-function rootPrepare(
-  plan: PodPlan,
-  pull: Partial<k8s.V1Container>,
-  clone: Record<string, string> | undefined,
-): k8s.V1Container[] {
-  const capabilities = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', ...(clone ? ['SETUID', 'SETGID'] : [])];
-  return [
-    {
-      name: clone ? 'clone' : 'prepare',
-      image: clone ? plan.toolsImage : plan.image,
-      ...pull,
-      command: clone ? ['sh', '-c', PREPARE_THEN_CLONE, 'devc-clone', CLONE] : ['sh', '-c', PREPARE],
-      env: envList({
-        DEVC_HOME_DIR: plan.home,
-        DEVC_WORKSPACE_FOLDER: plan.folder,
-        ...(clone ? { ...clone, HOME: '/tmp', GIT_TERMINAL_PROMPT: '0' } : {}),
-      }),
-      securityContext: {
-        runAsUser: 0,
-        runAsNonRoot: false,
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: ['ALL'], add: capabilities },
-      },
-      volumeMounts: [
-        { name: DATA_VOLUME, mountPath: '/data' },
-        ...(clone
-          ? [
-              { name: DATA_VOLUME, mountPath: '/workspaces', subPath: 'workspaces' },
-              { name: SECRET_VOLUME, mountPath: '/etc/devc', readOnly: true },
-            ]
-          : []),
-      ],
-    },
-  ];
 }
 
 /** hostRequirements as requests and limits (the same, so the workspace gets what it asked for). */

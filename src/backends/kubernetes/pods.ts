@@ -5,7 +5,8 @@ import { call, callOrNull } from './errors.js';
 import type { KubeTarget } from './client.js';
 import { execCapture, type ExecTarget } from './exec.js';
 import { kubernetesClient, mergePatch } from './library.js';
-import { CLONE_FAILED_EXIT, REACHED } from './objects.js';
+import { REACHED } from './objects.js';
+import { CLONE_FAILED_EXIT } from './prepare.js';
 import { backoff } from '../../wait/backoff.js';
 
 const PULL_FAILURES = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull)$/;
@@ -131,9 +132,11 @@ export async function untilReachable(target: KubeTarget, into: ExecTarget, scrip
   });
   running.catch(() => undefined);
   try {
-    // Every 100 ms at first (a pod starts within a second or two), then less often: a pod that waits
-    // long (an image pull, a volume) must not cost the API server ten requests a second.
-    const wait = backoff({ first: 100, max: 1000, factor: 1.25, signal: stop.signal });
+    // Every 50 ms at first, growing slowly (a pod starts within a second or two: 1.25× pauses left
+    // up to 250 ms between the container's start and the attempt that saw it), then less often: a
+    // pod that waits long (an image pull, a volume) must not cost the API server ten requests a
+    // second (one a second after some 25 tries, ~8 s).
+    const wait = backoff({ first: 50, max: 1000, factor: 1.12, signal: stop.signal });
     for (;;) {
       // Only an attempt begun after the pod was said to run proves that the exec can't connect: one
       // begun before may have failed just as the kubelet, or another devc, said it runs.

@@ -10,6 +10,18 @@ export function kubeconfigPresent(env: NodeJS.ProcessEnv): boolean {
   return existsSync(path.join(env.HOME || os.homedir(), '.kube', 'config'));
 }
 
+/** The service account's token that Kubernetes mounts into a pod (client-node's in-cluster config). */
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Whether devc runs in a pod with a service account (the gateway's Deployment): with no kubeconfig,
+ * an explicitly chosen Kubernetes backend uses it. Not counted by `kubeconfigPresent`: `list` in some
+ * other pod does not start asking that pod's cluster.
+ */
+export function inCluster(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(SERVICE_ACCOUNT_TOKEN);
+}
+
 /**
  * The Kubernetes backend as `list` and workspace lookup see it when nobody chose it: a cluster that
  * can't be reached (or no kubeconfig) shows no workspaces and one warning, instead of failing

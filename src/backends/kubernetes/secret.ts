@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ed25519KeyPair } from '../../ssh/host-key.js';
+import type { KubeTarget } from './client.js';
+import { call } from './errors.js';
+
+/** The secrets file (services/secrets.ts), the one Secret key a start may change. */
+const SECRETS = 'secrets.env';
 
 /**
  * The Secret's files: what the Docker side mounts from devc's config folder (authorized key, code-server
@@ -15,7 +20,14 @@ export async function secretFiles(
   const read = (file: string): Promise<string | undefined> =>
     readFile(path.join(configPath, file), 'utf8').catch(() => undefined);
   const files: Record<string, string> = {};
-  for (const file of ['authorized_keys', 'code-server-secret', 'github-token', 'ai.env', 'remote.env']) {
+  for (const file of [
+    'authorized_keys',
+    'code-server-secret',
+    'github-token',
+    'ai.env',
+    'remote.env',
+    SECRETS,
+  ]) {
     const content = await read(file);
     if (content !== undefined) files[file] = content;
   }
@@ -50,5 +62,26 @@ function makeHostKey(): Record<string, string> {
 export function decodeSecret(data: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(
     Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  );
+}
+
+/** Replaces the Secret's secrets.env with the config folder's (or drops it), when they differ. */
+export async function refreshSecretFile(
+  target: KubeTarget,
+  namespace: string,
+  name: string,
+  configPath: string,
+): Promise<void> {
+  const secret = await call('get', 'secrets', namespace, () =>
+    target.core.readNamespacedSecret({ name, namespace }),
+  );
+  const content = await readFile(path.join(configPath, SECRETS)).catch(() => undefined);
+  const data = { ...(secret.data ?? {}) };
+  const encoded = content?.toString('base64');
+  if (data[SECRETS] === encoded) return;
+  if (encoded === undefined) delete data[SECRETS];
+  else data[SECRETS] = encoded;
+  await call('replace', 'secrets', namespace, () =>
+    target.core.replaceNamespacedSecret({ name, namespace, body: { ...secret, data } }),
   );
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { AuthError, DevcError } from '../../errors.js';
 import { collector, execIn, type ExecTarget } from './exec.js';
 import { gitIntoDest, type CloneOptions } from '../../git/clone.js';
@@ -65,10 +66,7 @@ export async function uploadTree(
   folder: string,
   first = ':',
 ): Promise<void> {
-  const tar = spawn('tar', ['-c', '-f', '-', '-C', local, '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let tarErrors = '';
-  tar.stderr.on('data', (chunk: Buffer) => (tarErrors += chunk.toString()));
-  const packed = new Promise<number>((resolve) => tar.on('close', (code) => resolve(code ?? 1)));
+  const tar = packTree(local);
   const errors = collector();
   const code = await execIn(
     target,
@@ -80,12 +78,27 @@ export async function uploadTree(
       folder,
     ],
     {
-      stdin: tar.stdout,
+      stdin: tar.stream,
       stdout: null,
       stderr: errors.stream,
     },
   );
-  if ((await packed) !== 0) throw new DevcError(`Can't read ${local}.`, { details: tarErrors });
+  await tar.packed;
   if (code !== 0)
     throw new DevcError(`Can't upload ${local} into the workspace.`, { details: errors.text() });
+}
+
+/** `local` as a tar stream (`tar -c`); `packed` rejects, naming the folder, when tar fails. */
+export function packTree(local: string): { stream: Readable; packed: Promise<void> } {
+  const tar = spawn('tar', ['-c', '-f', '-', '-C', local, '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let errors = '';
+  tar.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const packed = new Promise<void>((resolve, reject) =>
+    tar.on('close', (code) =>
+      code === 0 ? resolve() : reject(new DevcError(`Can't read ${local}.`, { details: errors })),
+    ),
+  );
+  // Awaited by the caller after its exec; a rejection before then is not unhandled.
+  packed.catch(() => undefined);
+  return { stream: tar.stdout, packed };
 }

@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { readLabels } from '../../workspace/labels.js';
 import type { Workspace } from '../../workspace/model.js';
-import { POD_TEMPLATE } from './objects.js';
+import { POD_TEMPLATE, STOPPED_AT } from './objects.js';
 import { podState } from './pods.js';
 
 /** A workspace as the cluster reports it: the PVC says it exists, the pod (if any) how it runs. */
@@ -18,7 +18,10 @@ export function toWorkspace(
   const { state, reason } = podState(pod);
   const idle = Number(env.DEVC_IDLE_TIMEOUT ?? '0');
   const started = pod?.status?.containerStatuses?.[0]?.state?.running?.startedAt;
-  const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt;
+  // An ended pod says when it ended; without a pod, `devc stop` noted the time on the PVC.
+  const terminated = pod
+    ? pod.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt
+    : notes[STOPPED_AT];
   return {
     // sourcePath: only a local working tree lives on this machine; a remote repository lives in the PVC.
     ...readLabels(labels, String(pvc.metadata?.creationTimestamp ?? ''), notes),

@@ -12,6 +12,8 @@ export interface UpJson {
   state: string;
   repository: { url: string; branch: string | null; commit: string };
   image: string;
+  /** prebuild: a content-hash tag found (devc prebuild); built: by this up; image: as named; null: not recorded. */
+  imageSource: 'prebuild' | 'built' | 'image' | null;
   variant: string | null;
   ssh: { host: string; user: string; command: string };
   codeServer: { url: string | null };
@@ -21,10 +23,11 @@ export interface UpJson {
 
 export async function upJson(backend: Backend, result: UpResult, ports: PortStatus[] = []): Promise<UpJson> {
   const w = result.workspace;
-  // On Kubernetes an endpoint is a port-forward that ends with this process: no URL that would die at
-  // once (`devc code --web` opens one that lasts).
-  const codeServer =
+  // On Kubernetes, and on engines whose ports devc relays (remote, rootless), an endpoint is a listener
+  // that ends with this process: no URL that would die at once (`devc code --web` opens one that lasts).
+  const endpoint =
     w.backend === 'kubernetes' ? undefined : await backend.endpoint(w.name, 8080).catch(() => undefined);
+  const codeServer = endpoint?.transient ? undefined : endpoint;
   return {
     outcome: 'success',
     name: w.name,
@@ -32,6 +35,7 @@ export async function upJson(backend: Backend, result: UpResult, ports: PortStat
     state: w.state,
     repository: { url: w.repository.url, branch: w.repository.branch ?? null, commit: result.commit },
     image: w.image,
+    imageSource: w.imageSource ?? null,
     variant: w.variant ?? null,
     ssh: { host: hostAlias(w.name), user: 'dev', command: `devc ssh -w ${w.name}` },
     codeServer: { url: codeServer ? `http://${codeServer.host}:${codeServer.port}/` : null },

@@ -32,7 +32,8 @@ export function browserGet(url: string, headers: Record<string, string> = {}): P
   });
 }
 
-const loopback: LookupFunction = (hostname, options, callback) => {
+/** Resolves `localhost` and `*.localhost` to 127.0.0.1 (RFC 6761), everything else as usual. */
+export const loopback: LookupFunction = (hostname, options, callback) => {
   if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
     dns.lookup(hostname, options, callback);
     return;

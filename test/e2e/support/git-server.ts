@@ -139,7 +139,8 @@ const gitEnv = {
   GIT_COMMITTER_EMAIL: 'test@example.invalid',
 };
 
-async function writeFiles(
+/** Writes files (with modes) under `dir`, making folders. */
+export async function writeFiles(
   dir: string,
   files: Record<string, string | { content: string; mode: number }>,
 ): Promise<void> {
@@ -150,4 +151,25 @@ async function writeFiles(
     await writeFile(target, content);
     await chmod(target, mode);
   }
+}
+
+/**
+ * A local working tree at `dir`: these files (a `.sh` given as text is executable) in one commit, as a
+ * user's checkout would be.
+ */
+export async function commitTree(
+  dir: string,
+  files: Record<string, string | { content: string; mode: number }>,
+): Promise<string> {
+  const withModes = Object.fromEntries(
+    Object.entries(files).map(([name, file]) => [
+      name,
+      typeof file === 'string' && name.endsWith('.sh') ? { content: file, mode: 0o755 } : file,
+    ]),
+  );
+  await writeFiles(dir, withModes);
+  await execa('git', ['init', '-q', dir], { env: gitEnv });
+  await execa('git', ['-C', dir, 'add', '-A'], { env: gitEnv });
+  await execa('git', ['-C', dir, 'commit', '-qm', 'init'], { env: gitEnv });
+  return dir;
 }

@@ -8,6 +8,7 @@ import { resolvePaths } from '../../../src/paths.js';
 import { createProgress } from '../../../src/ui/progress.js';
 import { ensureHomeId } from '../../../src/workspace/home-id.js';
 import { testIO } from './io.js';
+import { memoryKeychain } from './keychain.js';
 
 /**
  * A Context on `backend` with a DEVC_HOME (and its id) in a new temporary folder, which is also HOME
@@ -15,7 +16,13 @@ import { testIO } from './io.js';
  */
 export async function serviceContext(
   backend: Backend,
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    tty?: boolean;
+    /** Another backend for Kubernetes (default: `backend` for both kinds). */
+    kubernetes?: Backend;
+  } = {},
 ) {
   const root = await realpath(await mkdtemp(path.join(os.tmpdir(), 'devc-svc-')));
   const env: NodeJS.ProcessEnv = {
@@ -32,7 +39,15 @@ export async function serviceContext(
     io: t.io,
     env,
     cwd: path.join(root, options.cwd ?? ''),
-    backendFactory: () => Promise.resolve(backend),
+    backendFactory: (kind) =>
+      Promise.resolve(kind === 'kubernetes' ? (options.kubernetes ?? backend) : backend),
+    // Never the machine's own keychain: a developer's real token must not reach a unit test.
+    systemKeychain: memoryKeychain().system,
+    // Never the machine's engine: the agent is a name, as if built.
+    agent: {
+      image: () => Promise.resolve('sha256:0123456789abcdef'),
+      volume: () => Promise.resolve('devc-agent-test'),
+    },
   });
   return { ctx, t, root, homeId, progress: createProgress(t.io) };
 }

@@ -20,6 +20,23 @@ git_credential() {
   exit 0
 }
 
+# The key git signs with (runs as the user, from git's gpg.ssh.defaultKeyCommand): the first key of the
+# ssh-agent forwarded into this session, in git's `key::` form. The private key stays on the user's
+# machine: ssh-keygen asks the forwarded agent to sign.
+# shellcheck disable=SC2016 # backquotes name commands in its messages
+signing_key() {
+  if [ -z "${SSH_AUTH_SOCK:-}" ]; then
+    echo 'devc: no ssh-agent here to sign with: connect with `devc ssh -A`, or run `devc config-ssh --forward-agent` once and use ssh NAME.devc' >&2
+    exit 1
+  fi
+  key=$(ssh-add -L 2>/dev/null | head -n 1)
+  case $key in
+    ssh-* | ecdsa-* | sk-*) printf 'key::%s\n' "$key" ;;
+    *) echo 'devc: the forwarded ssh-agent holds no keys: run `ssh-add` on your machine, then connect again' >&2; exit 1 ;;
+  esac
+  exit 0
+}
+
 git_config() {
   have git || return 0
   if [ -n "$ROOTLESS" ]; then
@@ -38,6 +55,10 @@ git_config() {
   for h in $(printf '%s' "${DEVC_GIT_HTTP_HOSTS:-}" | tr ',' ' '); do
     git config --system --replace-all "credential.http://$h.helper" "!$AGENT_PATH git-credential --allow-http"
   done
+  # Signing (`git commit -S`, or commit.gpgsign in the user's own config) uses the forwarded ssh-agent's
+  # key. devc does not turn commit.gpgsign on: without a forwarded agent every commit would fail.
+  git config --system gpg.format ssh
+  git config --system gpg.ssh.defaultKeyCommand "$AGENT_PATH signing-key"
   # The source folder may belong to another uid on the host (git's "dubious ownership").
   if [ -n "${DEVC_WORKSPACE_FOLDER:-}" ] &&
     ! git config --system --get-all safe.directory | grep -qxF "$DEVC_WORKSPACE_FOLDER"; then

@@ -40,6 +40,9 @@ activity_tick() {
     active=0
   elif [ "$IDLE_TIMEOUT" -gt 0 ] && [ $(($1 - last_active)) -ge "$IDLE_TIMEOUT" ]; then
     echo idle >"$STOP_REASON"
+    # In a Kubernetes pod the kubelet keeps this file's text as the container's termination message,
+    # which outlives the pod's files (devc view reads the stop reason there). Elsewhere it is absent.
+    if [ -w /dev/termination-log ]; then echo idle >/dev/termination-log; fi
     log "idle for $(($1 - last_active))s (no SSH session, no code-server connection; DEVC_IDLE_TIMEOUT=${IDLE_TIMEOUT}s): stopping the workspace"
     rm -f "$READY"
     stop_services

@@ -170,7 +170,7 @@ PermitUserEnvironment no
 PrintMotd no
 PrintLastLog no
 AcceptEnv LANG LC_* TERM COLORTERM
-SetEnv $setenv$REMOTE_SETENV$AI_SETENV
+SetEnv $setenv$REMOTE_SETENV$AI_SETENV$SECRETS_SETENV
 Subsystem sftp internal-sftp
 EOF
 }
@@ -188,7 +188,9 @@ code_server_config() {
   # cookie name (code-server-session-NAME), or logging in to one would log the others out.
   suffix=$(printf '%s' "${DEVC_WORKSPACE:-}" | tr -c 'A-Za-z0-9-' '-')
   {
-    printf 'bind-addr: 0.0.0.0:%s\nauth: password\npassword: "%s"\ncert: false\ndisable-telemetry: true\ndisable-update-check: true\n' \
+    # The workspace folder is the user's own (as in Codespaces): no Restricted Mode banner, and no
+    # coder advertisement on the Getting Started page.
+    printf 'bind-addr: 0.0.0.0:%s\nauth: password\npassword: "%s"\ncert: false\ndisable-telemetry: true\ndisable-update-check: true\ndisable-workspace-trust: true\ndisable-getting-started-override: true\n' \
       "$CODE_SERVER_PORT" "$(printf '%s' "$secret" | sed 's/[\\"]/\\&/g')"
     [ -z "$suffix" ] || printf 'cookie-suffix: "%s"\n' "$suffix"
   } | user_secret_file "$CODE_SERVER_CONFIG"
@@ -197,6 +199,19 @@ code_server_config() {
   [ -n "$CODE_SERVER" ] || CODE_SERVER=$(command -v code-server 2>/dev/null) || CODE_SERVER=
   [ -n "$CODE_SERVER" ] || { [ -x /opt/devc/bin/code-server ] && CODE_SERVER=/opt/devc/bin/code-server; }
   [ -n "$CODE_SERVER" ] || log "error: code-server not found; the workspace will not become ready"
+  code_server_settings
+}
+
+# The editor opens on the repository's README rather than a welcome page, as Codespaces does. Only
+# when the user has no settings of their own: theirs are never touched.
+code_server_settings() {
+  dir=$USER_HOME/.local/share/code-server/User
+  { [ -e "$dir/settings.json" ] || [ -L "$dir/settings.json" ]; } && return 0
+  for d in "$USER_HOME/.local" "$USER_HOME/.local/share" "$USER_HOME/.local/share/code-server" "$dir"; do
+    [ -d "$d" ] || user_dir "$d" 0755
+  done
+  printf '{\n  "workbench.startupEditor": "readme"\n}\n' >"$dir/settings.json"
+  chown "$USER_UID:$USER_GID" "$dir/settings.json"
 }
 
 # Everything the services need, in order: the user first (the rest writes as or for it).
@@ -208,6 +223,7 @@ prepare() {
   git_config
   github_token
   ai_env
+  secrets
   remote_env
   profile_snippet
   sshd_config

@@ -37,7 +37,7 @@ start_code_server() {
   folder=${DEVC_WORKSPACE_FOLDER:-$USER_HOME}
   [ -d "$folder" ] || folder=$USER_HOME
   # Its own session and process group (pid = pgid), so a restart can clear leftovers; a clean
-  # environment plus the AI keys, sourced as the user from the 0600 file.
+  # environment plus the AI keys and the secrets, sourced as the user from their 0600 files.
   as_user=
   [ -n "$ROOTLESS" ] || as_user="setpriv --reuid=$USER_UID --regid=$USER_GID --init-groups"
   # shellcheck disable=SC2086,SC2016 # $as_user is several words; the inner sh expands $1, $HOME, $@
@@ -48,7 +48,8 @@ start_code_server() {
     ${DEVC_WORKSPACE:+DEVC_WORKSPACE="$DEVC_WORKSPACE"} \
     ${DEVC_WORKSPACE_FOLDER:+DEVC_WORKSPACE_FOLDER="$DEVC_WORKSPACE_FOLDER"} \
     ${GIT_CONFIG_SYSTEM:+GIT_CONFIG_SYSTEM="$GIT_CONFIG_SYSTEM"} \
-    sh -c 'if [ -r "$1" ]; then . "$1"; fi; shift; cd "$HOME"; exec "$@"' devc-code-server "$AI_ENV_SH" \
+    sh -c 'for f in "$1" "$2"; do if [ -r "$f" ]; then . "$f"; fi; done; shift 2; cd "$HOME"; exec "$@"' \
+    devc-code-server "$AI_ENV_SH" "$SECRETS_SH" \
     "$CODE_SERVER" --config "$CODE_SERVER_CONFIG" --ignore-last-opened "$folder" </dev/null &
   CODE_SERVER_PID=$!
 }

@@ -1,6 +1,6 @@
-import type { ExecResult } from '../backend.js';
-import type { UnsavedWork } from '../../git/safety.js';
-import type { Workspace } from '../../workspace/model.js';
+import type { ExecResult } from './backend.js';
+import type { UnsavedWork } from '../git/safety.js';
+import type { Workspace } from '../workspace/model.js';
 
 // The same three questions src/git/safety.ts asks of a clone on this machine.
 const UNSAVED_WORK = `set -e
@@ -19,7 +19,7 @@ export async function unsavedWorkIn(
   const result = await exec(['sh', '-c', UNSAVED_WORK], workspace.folder);
   if (result.exitCode !== 0)
     return { uncommitted: [`${workspace.folder} (not a git repository)`], unpushed: [] };
-  const [status = '', log = '', stash = ''] = result.stdout.split('@@devc@@\n');
+  const [status = '', log = '', stash = ''] = result.stdout.split(/@@devc@@\n?/);
   const lines = (text: string): string[] => text.split('\n').filter(Boolean);
   return { uncommitted: lines(status).map((l) => l.slice(3)), unpushed: lines(log), stashed: lines(stash) };
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# BuildKit for the test cluster (docs/test-cluster.md): buildkitd and buildctl built from the Go module
+# proxy, cached by version under ~/.cache/devc-tools/buildkit-v<version>/ (the binaries are checked, not
+# the folder); an image made of them, Debian's runc and debian:bookworm-slim (no Docker Hub); and
+# deploy/buildkitd.yaml applied with that image. Safe to run again and concurrently (a lock; builds go
+# to a temporary folder and are moved into place).
+#   bash scripts/buildkit.sh build                 build the binaries when missing
+#   bash scripts/buildkit.sh image REGISTRY        + the image, pushed as REGISTRY/devc/buildkit:v<version>
+#   bash scripts/buildkit.sh deploy REGISTRY       + the Deployment (KUBECONFIG; kubectl on PATH or KUBECTL)
+set -euo pipefail
+
+VERSION="${DEVC_BUILDKIT_VERSION:-0.34.2}"
+ROOT="${DEVC_TOOLS_CACHE:-$HOME/.cache/devc-tools}"
+DIR="$ROOT/buildkit-v$VERSION"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export PATH="/usr/local/go/bin:$PATH"
+
+tmp=""
+log() { printf 'buildkit: %s\n' "$*" >&2; }
+built() { [ -x "$DIR/buildkitd" ] && [ -x "$DIR/buildctl" ] && "$DIR/buildctl" --version >/dev/null 2>&1; }
+
+build() {
+  built && return 0
+  mkdir -p "$ROOT"
+  exec 9>"$ROOT/buildkit.lock"
+  flock 9
+  built && return 0
+  command -v go >/dev/null || { log "go not found (expected /usr/local/go/bin/go, as for test/cluster)"; exit 1; }
+  log "building buildkitd and buildctl v$VERSION from the Go module proxy (several minutes; log: $ROOT/buildkit-build.log)"
+  : >"$ROOT/buildkit-build.log"
+  local src
+  tmp=$(mktemp -d "$ROOT/.buildkit.XXXXXX")
+  trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT # the module cache is read-only
+  export GOCACHE="$ROOT/gocache" GOMODCACHE="$ROOT/gomodcache" GOTOOLCHAIN=local
+  # `go install …@v` refuses moby/buildkit (its go.mod has exclude directives): build inside a copy of
+  # the module instead.
+  src=$(go mod download -json "github.com/moby/buildkit@v$VERSION" 2>>"$ROOT/buildkit-build.log" |
+    sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p') || true
+  [ -d "$src" ] || { log "go mod download gave no folder for moby/buildkit@v$VERSION; see $ROOT/buildkit-build.log"; exit 1; }
+  cp -r "$src" "$tmp/src" && chmod -R u+w "$tmp/src"
+  if ! (cd "$tmp/src" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false -p=${DEVC_BUILD_PARALLEL:-2}" \
+    go build -trimpath -ldflags "-X github.com/moby/buildkit/version.Version=v$VERSION" \
+    -o "$tmp/bin/" ./cmd/buildkitd ./cmd/buildctl) >>"$ROOT/buildkit-build.log" 2>&1; then
+    tail -n 20 "$ROOT/buildkit-build.log" >&2
+    log "the BuildKit build failed; see $ROOT/buildkit-build.log"
+    exit 1
+  fi
+  mkdir -p "$DIR"
+  for b in buildkitd buildctl; do mv "$tmp/bin/$b" "$DIR/$b.tmp.$$" && mv "$DIR/$b.tmp.$$" "$DIR/$b"; done
+  log "buildkitd and buildctl: $DIR"
+}
+
+image() { # REGISTRY: prints the pushed reference
+  local ref="$1/devc/buildkit:v$VERSION" ctx
+  build
+  command -v runc >/dev/null || { log "runc not found: apt-get install runc"; exit 1; }
+  ctx=$(mktemp -d)
+  cp "$DIR/buildkitd" "$DIR/buildctl" "$(command -v runc)" "$ctx/"
+  # runc links libseccomp, which bookworm-slim has (apt needs it).
+  printf '%s\n' 'FROM debian:bookworm-slim' 'COPY buildkitd buildctl runc /usr/bin/' \
+    'RUN mkdir -p /etc/buildkit /var/lib/buildkit /run/buildkit' 'ENTRYPOINT ["buildkitd"]' >"$ctx/Dockerfile"
+  docker build -q -t "$ref" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  docker push -q "$ref" >/dev/null
+  echo "$ref"
+}
+
+deploy() { # REGISTRY
+  local registry="$1" ref kubectl="${KUBECTL:-kubectl}"
+  ref=$(image "$registry")
+  # The test cluster's registry is the node's 127.0.0.1 over plain HTTP: buildkitd shares the node's
+  # network to reach it (hostNetwork; nothing else in this cluster needs it), and is told it is HTTP.
+  sed -e "s|image: moby/buildkit:v[0-9.]*|image: $ref|" \
+    -e "s|^      gc = true|      gc = true\n    [registry.\"${registry%%/*}\"]\n      http = true|" \
+    -e 's|^      automountServiceAccountToken: false|      automountServiceAccountToken: false\n      hostNetwork: true|' \
+    "$HERE/../deploy/buildkitd.yaml" | "$kubectl" apply -f - >&2
+  "$kubectl" -n devc-build rollout status deployment/buildkitd --timeout=180s >&2
+  log "buildkitd is ready in namespace devc-build ($ref)"
+}
+
+case "${1:-build}" in
+  build) build ;;
+  image) image "${2:?usage: $0 image REGISTRY}" ;;
+  deploy) deploy "${2:?usage: $0 deploy REGISTRY}" ;;
+  *) log "usage: $0 build|image REGISTRY|deploy REGISTRY"; exit 2 ;;
+esac

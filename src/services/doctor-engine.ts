@@ -1,0 +1,37 @@
+import type { Check } from './doctor.js';
+
+/** Which engine answers (Docker or Podman, rootful or rootless, here or remote) and what it lacks. */
+export async function engineCheck(env: NodeJS.ProcessEnv): Promise<Check> {
+  const [{ engineKind, addressesRoutable }, { engineIsRemote }] = await Promise.all([
+    import('../backends/docker/engine-kind.js'),
+    import('../backends/docker/remote.js'),
+  ]);
+  let kind;
+  let remote;
+  try {
+    [kind, remote] = await Promise.all([engineKind(env), engineIsRemote(env)]);
+  } catch {
+    return { name: 'engine', ok: false, required: false, detail: "can't tell which engine answers" };
+  }
+  const name = `${kind.product === 'podman' ? 'Podman' : 'Docker'} ${kind.version}`;
+  const where = `${kind.rootless ? 'rootless' : 'rootful'}, ${kind.local ? 'local socket' : 'remote or context'}`;
+  // How devc works with this engine (not something it lacks): said, but no reason for a ✗.
+  const notes = [
+    ...(addressesRoutable(kind)
+      ? []
+      : ["container addresses aren't routable from here: ports go through the engine"]),
+    ...(remote ? ['remote: the source and devc settings are copied into volumes there'] : []),
+  ];
+  const lacks = [
+    ...(kind.product === 'podman'
+      ? ["workspaces on the devc network aren't kept apart (Podman has no enable_icc)"]
+      : []),
+  ];
+  return {
+    name: 'engine',
+    ok: lacks.length === 0,
+    required: false,
+    detail: [`${name} (${where})`, ...notes, ...lacks].join('; '),
+    ...(lacks.length ? { fix: 'See docs/engines.md for what works on this engine.' } : {}),
+  };
+}
