@@ -8,7 +8,7 @@ import { DevcError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
 import { CONTEXT_LABEL, currentImageId, imagesDigest } from './image-digest.js';
-import { ensureImage } from './images.js';
+import { ensureImage, withImageLock } from './images.js';
 import { agentImageRef } from '../backends/agent-image.js';
 
 const AGENT_VOLUME_LABEL = 'dev.devc.agent-volume';
@@ -91,12 +91,16 @@ export async function ensureAgentImage(ctx: Context, progress: Progress): Promis
   const digest = await imagesDigest();
   const id = await currentImageId(ref, digest);
   if (id) return id;
-  // Built FROM dev8-base: that one must be current first.
-  await ensureImage(ctx, 'base', progress);
-  await buildAgentImage(ctx, ref, digest, progress);
-  const built = await imageId(ref);
-  if (!built) throw new DevcError(`Image ${ref} is missing right after it was built.`);
-  return built;
+  return withImageLock(ref, progress, async () => {
+    const made = await currentImageId(ref, digest);
+    if (made) return made;
+    // Built FROM dev8-base: that one must be current first.
+    await ensureImage(ctx, 'base', progress);
+    await buildAgentImage(ctx, ref, digest, progress);
+    const built = await imageId(ref);
+    if (!built) throw new DevcError(`Image ${ref} is missing right after it was built.`);
+    return built;
+  });
 }
 
 async function imageId(ref: string): Promise<string | undefined> {

@@ -8,6 +8,7 @@ import { DevcError, EngineError, UsageError } from '../errors.js';
 import { docker } from '../backends/docker/engine.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
+import { withLock } from '../workspace/lock.js';
 import { CONTEXT_LABEL, imageCurrent, imagesDigest } from './image-digest.js';
 
 import { VARIANTS, type Variant } from '../workspace/variants.js';
@@ -53,24 +54,40 @@ export async function ensureImage(ctx: Context, variant: Variant, progress: Prog
   if (current === 'no engine')
     progress.note(`No Docker engine here: the cluster pulls ${ref} from the registry as it is.`);
   if (current) return ref;
-  if (registry) {
-    const pulled = await progress.phase(`Pulling ${ref}`, `Pulled ${ref}`, async () => {
-      const result = await docker(['pull', '--quiet', ref], { allowFailure: true });
-      return result.exitCode === 0;
-    });
-    // A copy built from other image files (another build of this version, with another agent) would
-    // run that agent: it is used only when it matches these files.
-    if (pulled && (await imageCurrent(ref, digest))) return ref;
-    progress.note(
-      pulled
-        ? `${ref} in the registry was built from other image files; building it here instead.`
-        : `Couldn't pull ${ref}; building it here instead.`,
-    );
-  }
-  const parent = PARENT[variant];
-  if (parent) await ensureImage(ctx, parent, progress);
-  await buildImage(ctx, variant, ref, progress);
-  return ref;
+  // Two devc processes on one engine (two terminals, the gateway's users, any DEVC_HOME) build an
+  // image once: the second waits for the first, then finds it current.
+  return withImageLock(ref, progress, async () => {
+    if (await imageCurrent(ref, digest)) return ref;
+    if (registry) {
+      const pulled = await progress.phase(`Pulling ${ref}`, `Pulled ${ref}`, async () => {
+        const result = await docker(['pull', '--quiet', ref], { allowFailure: true });
+        return result.exitCode === 0;
+      });
+      // A copy built from other image files (another build of this version, with another agent) would
+      // run that agent: it is used only when it matches these files.
+      if (pulled && (await imageCurrent(ref, digest))) return ref;
+      progress.note(
+        pulled
+          ? `${ref} in the registry was built from other image files; building it here instead.`
+          : `Couldn't pull ${ref}; building it here instead.`,
+      );
+    }
+    const parent = PARENT[variant];
+    if (parent) await ensureImage(ctx, parent, progress);
+    await buildImage(ctx, variant, ref, progress);
+    return ref;
+  });
+}
+
+/**
+ * `work` while holding this machine's lock on the image `ref` (for every DEVC_HOME of this user: the
+ * engine is shared). A wait is said once; builds take minutes, so it waits up to 40.
+ */
+export function withImageLock<T>(ref: string, progress: Progress, work: () => Promise<T>): Promise<T> {
+  const locks = path.join(os.tmpdir(), `devc-${process.getuid?.() ?? 'user'}-image-locks`);
+  return withLock(locks, `image-${ref}`, work, 40 * 60_000, () =>
+    progress.note(`Waiting for another devc that is making ${ref}…`),
+  );
 }
 
 /** Builds the variant and, first, its parents (Docker's layer cache makes unchanged ones quick).

@@ -20,6 +20,8 @@ export async function withLock<T>(
   key: string,
   work: () => Promise<T>,
   timeoutMs = 15 * 60_000,
+  /** Called once when another holder makes this call wait (to say so). */
+  onWait?: () => void,
 ): Promise<T> {
   await mkdir(locksDir, { recursive: true, mode: 0o700 });
   const dir = path.join(locksDir, `${key.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 120)}.lock`);
@@ -27,7 +29,7 @@ export async function withLock<T>(
   await mkdir(mine, { mode: 0o700 });
   try {
     await writeFile(path.join(mine, 'pid'), String(process.pid), { mode: 0o600 });
-    await acquire(mine, dir, key, Date.now() + timeoutMs);
+    await acquire(mine, dir, key, Date.now() + timeoutMs, onWait);
   } catch (error) {
     await rm(mine, { recursive: true, force: true });
     throw error;
@@ -53,8 +55,15 @@ async function release(dir: string): Promise<void> {
   if (moved) await rm(gone, { recursive: true, force: true });
 }
 
-async function acquire(mine: string, dir: string, key: string, deadline: number): Promise<void> {
+async function acquire(
+  mine: string,
+  dir: string,
+  key: string,
+  deadline: number,
+  onWait?: () => void,
+): Promise<void> {
   const wait = backoff({ first: 50, max: 500, factor: 2, deadline });
+  let told = false;
   for (;;) {
     try {
       await rename(mine, dir);
@@ -71,6 +80,8 @@ async function acquire(mine: string, dir: string, key: string, deadline: number)
         throw new DevcError(`Another devc is still working on ${key}.`, {
           hint: `If none is running, remove ${dir}.`,
         });
+      if (!told) onWait?.();
+      told = true;
       await wait.pause();
     }
   }
