@@ -125,8 +125,10 @@ export function createContext(options: ContextOptions): Context {
 
 /** The agent built into the local Docker engine (services/agent-volume.ts), loaded on first use. */
 const localAgent: AgentSupply = {
-  image: async (ctx, progress) => (await import('./services/agent-volume.js')).ensureAgentImage(ctx, progress),
-  volume: async (ctx, progress) => (await import('./services/agent-volume.js')).ensureAgentVolume(ctx, progress),
+  image: async (ctx, progress) =>
+    (await import('./services/agent-volume.js')).ensureAgentImage(ctx, progress),
+  volume: async (ctx, progress) =>
+    (await import('./services/agent-volume.js')).ensureAgentVolume(ctx, progress),
 };
 
 /** The same context for a call that chose its backends' options: every backend it reaches uses them. */

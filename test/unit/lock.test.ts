@@ -54,12 +54,24 @@ describe('withLock', () => {
   it('says once that it waits (an image build held by another devc), and not when it need not', async () => {
     const told: string[] = [];
     const dir = await plant('image-x', String(process.ppid));
-    const waiting = withLock(locks, 'image-x', () => Promise.resolve('built'), 5000, () => told.push('wait'));
+    const waiting = withLock(
+      locks,
+      'image-x',
+      () => Promise.resolve('built'),
+      5000,
+      () => told.push('wait'),
+    );
     await new Promise((r) => setTimeout(r, 400));
     await rm(dir, { recursive: true });
     await expect(waiting).resolves.toBe('built');
     expect(told).toEqual(['wait']);
-    await withLock(locks, 'image-x', () => Promise.resolve(), 5000, () => told.push('again'));
+    await withLock(
+      locks,
+      'image-x',
+      () => Promise.resolve(),
+      5000,
+      () => told.push('again'),
+    );
     expect(told).toEqual(['wait']);
   });
 
