@@ -19,6 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          globalSetup: ['test/support/images-ready.ts'],
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 600_000,
           hookTimeout: 900_000,
@@ -27,6 +28,7 @@ export default defineConfig({
       {
         test: {
           name: 'k8s',
+          globalSetup: ['test/support/images-ready.ts'],
           include: ['test/k8s/**/*.test.ts'],
           testTimeout: 600_000,
           hookTimeout: 900_000,

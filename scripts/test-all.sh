@@ -21,6 +21,13 @@ trap 'kill "$k8s_build" "$tools_build" 2>/dev/null || true' EXIT
 step "prepare: host, dependencies, build"
 bash scripts/prepare.sh
 
+# dev8-base and devc's agent image (about 12 minutes the first time, a no-op when current): built
+# beside the static checks and unit tests, which need no engine.
+images_log=$(mktemp /tmp/devc-images.XXXXXX.log)
+node scripts/images-ready.mjs >"$images_log" 2>&1 &
+images_build=$!
+trap 'kill "$k8s_build" "$tools_build" "$images_build" 2>/dev/null || true' EXIT
+
 step "static checks: typecheck, lint, format"
 npm run --silent typecheck
 npm run --silent lint
@@ -29,24 +36,40 @@ npm run --silent format:check
 step "unit tests"
 npx vitest run --project unit
 
-step "waiting for the test tools (oauth2-proxy)"
-if ! wait "$tools_build"; then
-  tail -n 30 "$tools_log"
-  echo "The oauth2-proxy build failed; its log: $tools_log" >&2
-  exit 1
-fi
+waited() { # name pid log: wait for a background step, or show its log and fail
+  if ! wait "$2"; then
+    tail -n 30 "$3"
+    echo "$1 failed; its log: $3" >&2
+    exit 1
+  fi
+}
+step "waiting for the test tools (oauth2-proxy) and the images"
+waited "The oauth2-proxy build" "$tools_build" "$tools_log"
+waited "The image build" "$images_build" "$images_log"
+cat "$images_log"
 
-step "end-to-end tests (real Docker engine)"
-npx vitest run --project e2e
+# The Kubernetes tests run beside the end-to-end tests (each suite runs its files one at a time): the
+# cluster has its own containerd, and both wait on engines more than on the two cores. Only the fault
+# tests, which restart the Docker engine the cluster's builds use, run alone afterwards.
+step "end-to-end tests (real Docker engine) beside the Kubernetes tests (real single-node cluster)"
+k8s_tests_log=$(mktemp /tmp/devc-k8s-tests.XXXXXX.log)
+# `up` builds the cluster if needed: it waits for the background build's lock, then finds it made.
+bash test/cluster/cluster.sh run -- npx vitest run --project k8s >"$k8s_tests_log" 2>&1 &
+k8s_tests=$!
+e2e=0
+npx vitest run --project e2e --exclude test/e2e/faults.test.ts || e2e=$?
+k8s=0
+wait "$k8s_tests" || k8s=$?
+step "Kubernetes tests (their output)"
+cat "$k8s_tests_log"
+wait "$k8s_build" || { tail -n 30 "$k8s_log"; echo "The Kubernetes build failed; its log: $k8s_log" >&2; }
 
-step "waiting for the Kubernetes build"
-if ! wait "$k8s_build"; then
-  tail -n 30 "$k8s_log"
-  echo "The Kubernetes build failed; its log: $k8s_log" >&2
-  exit 1
-fi
-
-step "Kubernetes tests (real single-node cluster: up, tests, down)"
-bash test/cluster/cluster.sh run -- npx vitest run --project k8s
+step "fault tests (they restart the Docker engine: alone)"
+faults=0
+npx vitest run --project e2e test/e2e/faults.test.ts || faults=$?
 
 step "done in $(( $(date +%s) - started ))s"
+if [ "$e2e$k8s$faults" != 000 ]; then
+  echo "failed: end-to-end exit $e2e, Kubernetes exit $k8s, faults exit $faults" >&2
+  exit 1
+fi

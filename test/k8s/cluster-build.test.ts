@@ -2,8 +2,10 @@
 // socket), the built bin/devc builds a Dockerfile + local Feature config with the test cluster's
 // BuildKit (deploy/buildkitd.yaml, started by cluster.sh up), pushes it under its content hash, runs
 // it, and a second workspace from another DEVC_HOME reuses the tag. Bad input (BuildKit missing, a
-// failing build, registry unreachable, no engine with --builder local) is one line and leaves nothing.
+// failing build, registry unreachable, a refused push, no engine with --builder local) is one line and leaves nothing.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -219,6 +221,38 @@ describe('bad input leaves nothing', () => {
     expect(failure(up)).toMatch(/^Can't reach the registry 127\.0\.0\.1:1: /);
     expect(await devcObjects(namespace, name)).toEqual([]);
     expect(await leftInBuildkit()).toBe('');
+  });
+
+  it('a registry that refuses the push: said so, no tag and nothing else left', async () => {
+    // A read-only registry on the node's loopback (buildkitd shares the node's network in the test
+    // cluster): it answers reads (nothing is there) and refuses every upload.
+    const refusing = createServer((req, res) => {
+      if (req.url === '/v2/' || req.url === '/v2')
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else if (req.method === 'HEAD' || req.method === 'GET') res.writeHead(404).end();
+      else
+        res
+          .writeHead(403, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'this registry is read-only' }] }));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const refusingHost = `127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+    try {
+      const name = `${prefix}-refused`;
+      const source = await simple(name, `FROM ${base}\nRUN echo refused > /etc/refused\n`);
+      const up = await devc(
+        ['up', source, '--backend', 'kubernetes', '--json'],
+        await home({ ...DEAD_ENGINE, DEVC_REGISTRY: refusingHost }),
+      );
+      expect(failure(up)).toMatch(
+        new RegExp(`^Can't push the built image to ${refusingHost}: .*(denied|read-only|403)`, 'i'),
+      );
+      expect(up.stderr).toContain(`docker login ${refusingHost}`);
+      expect(await devcObjects(namespace, name)).toEqual([]);
+      expect(await leftInBuildkit()).toBe('');
+    } finally {
+      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    }
   });
 
   it('a base image its registry does not have: before anything reaches BuildKit', async () => {

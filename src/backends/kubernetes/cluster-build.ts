@@ -63,7 +63,7 @@ export async function buildInCluster(build: ClusterBuild): Promise<void> {
       await execIn(target, ['rm', '-rf', remote], { stdout: null, stderr: null }).catch(() => 1);
       throw error;
     });
-    await runBuild(target, remote, plan.context, spec);
+    await runBuild(target, remote, plan.context, spec, build.reference);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     await build.log(`devc: built and pushed ${build.reference} in ${seconds} s.`);
   } finally {
@@ -216,6 +216,7 @@ async function runBuild(
   remote: string,
   context: string,
   spec: DevcontainerSpec,
+  reference: string,
 ): Promise<void> {
   await mkdir(path.dirname(spec.logFile), { recursive: true });
   const file = createWriteStream(spec.logFile, { flags: 'a' });
@@ -255,6 +256,15 @@ async function runBuild(
   }
   if (code === 0) return;
   const failed = [...tail].reverse().find((l) => /^error:|ERROR:|did not complete successfully/.test(l));
+  const refused = failed && pushRefusal(failed);
+  if (refused) {
+    const host = reference.split('/')[0] ?? reference;
+    // BuildKit pushes only a whole image: a refused push leaves no tag of it in the registry.
+    throw new DevcError(`Can't push the built image to ${host}: ${refused}`, {
+      hint: `Log in with \`docker login ${host}\` as a user who may push (devc hands that login to BuildKit), or name a registry you may push to. The whole log is in ${spec.logFile}.`,
+      details: failed,
+    });
+  }
   throw new DevcError(
     `The image build in the cluster failed: ${failed?.replace(/^(error: |ERROR: )/, '') ?? `buildctl exited with ${code}`}`,
     {
@@ -265,4 +275,20 @@ async function runBuild(
         .join('\n'),
     },
   );
+}
+
+/**
+ * What the registry said when BuildKit's push (of the image or its layer cache) was refused, from
+ * buildctl's error line; undefined for any other failure.
+ */
+export function pushRefusal(line: string): string | undefined {
+  if (
+    !/failed to push|export(ing)? (cache|to image)|failed to (authorize|fetch (oauth|anonymous) token)/i.test(
+      line,
+    )
+  )
+    return undefined;
+  const said =
+    /(\d{3} (?:Unauthorized|Forbidden|Method Not Allowed)[^]*)$|(denied[^]*|unauthorized[^]*)$/i.exec(line);
+  return (said?.[1] ?? said?.[2] ?? line.replace(/^(error: |ERROR: )/, '')).trim();
 }
