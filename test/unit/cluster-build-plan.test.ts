@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { shimScript } from '../../src/backends/kubernetes/cluster-build.js';
+import { pushRefusal, shimScript } from '../../src/backends/kubernetes/cluster-build.js';
 import { buildStep, buildctlArgs, parseBuildx, shellWord } from '../../src/backends/kubernetes/build-plan.js';
 import { DevcError } from '../../src/errors.js';
 
@@ -213,5 +213,32 @@ describe('shimScript: the docker the Dev Containers CLI plans a build with', () 
 
   it('hands anything else to Node (here a missing one: the call fails)', async () => {
     await expect(shim(['inspect', '--type', 'image', 'r/i:1'])).rejects.toThrow();
+  });
+});
+
+describe('pushRefusal: a refused push told apart from other build failures', () => {
+  it.each([
+    [
+      'error: failed to solve: error writing layer blob: denied: this registry is read-only',
+      'denied: this registry is read-only',
+    ],
+    [
+      'ERROR: failed to push r.example/a:1: unexpected status from PUT request to https://r.example/v2/a/manifests/1: 401 Unauthorized',
+      '401 Unauthorized',
+    ],
+    [
+      'error: failed to solve: error writing manifest blob: unauthorized: authentication required',
+      'unauthorized: authentication required',
+    ],
+    [
+      'error: failed to solve: process "/bin/sh -c exit 3" did not complete successfully: exit code: 3',
+      undefined,
+    ],
+    [
+      'error: failed to solve: r.example/base:1: failed to resolve source metadata: denied: no pull',
+      undefined,
+    ],
+  ])('%s', (line, said) => {
+    expect(pushRefusal(line)).toBe(said);
   });
 });

@@ -279,16 +279,13 @@ async function runBuild(
 
 /**
  * What the registry said when BuildKit's push (of the image or its layer cache) was refused, from
- * buildctl's error line; undefined for any other failure.
+ * buildctl's error line (`failed to solve: error writing layer blob: denied: …`); undefined for any
+ * other failure, a base image's pull included.
  */
 export function pushRefusal(line: string): string | undefined {
-  if (
-    !/failed to push|export(ing)? (cache|to image)|failed to (authorize|fetch (oauth|anonymous) token)/i.test(
-      line,
-    )
-  )
+  if (!/writing (layer )?blob|writing manifest|failed to push|export(ing)? (cache|to image)/i.test(line))
     return undefined;
   const said =
-    /(\d{3} (?:Unauthorized|Forbidden|Method Not Allowed)[^]*)$|(denied[^]*|unauthorized[^]*)$/i.exec(line);
-  return (said?.[1] ?? said?.[2] ?? line.replace(/^(error: |ERROR: )/, '')).trim();
+    /\b(denied|unauthorized|forbidden|\d{3} (?:Unauthorized|Forbidden|Method Not Allowed))\b.*$/i.exec(line);
+  return said?.[0].trim();
 }
