@@ -14,4 +14,6 @@ const progress = createProgress(io);
 const started = Date.now();
 await ensureImage(ctx, 'base', progress);
 await ensureAgentImage(ctx, progress);
-process.stderr.write(`images-ready: dev8-base and the agent image are current (${Date.now() - started} ms)\n`);
+process.stderr.write(
+  `images-ready: dev8-base and the agent image are current (${Date.now() - started} ms)\n`,
+);
