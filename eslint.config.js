@@ -12,6 +12,7 @@ export default tseslint.config(
       'bin/',
       'eslint.config.js',
       'test/cluster/*.mjs',
+      'scripts/*.mjs',
     ],
   },
   js.configs.recommended,
