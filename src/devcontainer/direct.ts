@@ -35,6 +35,7 @@ export interface ImageFacts {
 export type DirectDecision = { plan: DirectPlan } | { reason: string };
 
 import { HOOKS } from './lifecycle-hooks.js';
+import { withSecretHooks } from './secret-hooks.js';
 
 export { HOOKS };
 
@@ -101,7 +102,9 @@ export function planDirect(
     containerWorkspaceFolderBasename: path.posix.basename(substitute(workspaceFolder, local)),
   };
   const own = substituteDeep(config, vars) as Record<string, unknown>;
-  const entries = [...imageMetadata, pick(own, METADATA_KEYS)];
+  // The image's hooks source the secrets too (the config's already do): a prebuild's label holds the
+  // repository's hooks as `devcontainer build` wrote them, and they run from there.
+  const entries = [...imageMetadata.map(withSecretHooks), pick(own, METADATA_KEYS)];
   const last = (key: string): unknown => entries.map((e) => e[key]).findLast((v) => v !== undefined);
   const merged = (key: string): Record<string, string> =>
     entries.reduce<Record<string, string>>((all, e) => ({ ...all, ...stringRecord(e[key]) }), {});

@@ -32,7 +32,7 @@ const config = (
   '.devcontainer/devcontainer.json': JSON.stringify({
     build: { dockerfile: 'Dockerfile' },
     features: { './feat': { color } },
-    postCreateCommand: 'echo created >> /tmp/post-create',
+    postCreateCommand: 'echo created >> /tmp/post-create; echo "${PREBUILD_SECRET:-none}" > /tmp/secret-seen',
     ...extra,
   }),
   '.devcontainer/Dockerfile': 'FROM debian:bookworm-slim\nRUN useradd -m -u 1000 dev\n',
@@ -133,19 +133,22 @@ describe('prebuild, then up', () => {
     expect(manifest.headers.get('docker-content-digest')).toBe(first.digest);
   });
 
-  it('a second prebuild of the unchanged config is a no-op that says so, in under 2 s', async () => {
-    const started = Date.now();
+  it('a second prebuild of the unchanged config is a no-op that says so (its time: bench/prebuild.sh)', async () => {
     const run = await devc(['prebuild', source, '--push', '--json'], env);
-    const took = Date.now() - started;
     expect(run.exitCode, run.stderr).toBe(0);
     expect(json(run)).toEqual({ ...first, pushed: false, cached: true });
     expect(run.stderr).toContain('is in the registry already: nothing to build');
-    expect(took).toBeLessThan(2000);
+    expect(run.stderr).not.toMatch(/Building|devcontainer build/);
   });
 
   it('up on Docker, the local image removed: pulls the prebuild and builds nothing', async () => {
     await execa('docker', ['rmi', String(first.image)]);
-    const up = await devc(['up', source, '--name', `${prefix}-hit`, '--json'], env);
+    const secrets = path.join(trees, 'hit-secrets.env');
+    await writeFile(secrets, 'PREBUILD_SECRET=from-the-secrets-file\n', { mode: 0o600 });
+    const up = await devc(
+      ['up', source, '--name', `${prefix}-hit`, '--secrets-file', secrets, '--json'],
+      env,
+    );
     expect(up.exitCode, up.stderr).toBe(0);
     const result = json(up);
     expect(result).toMatchObject({ image: first.image, imageSource: 'prebuild' });
@@ -156,12 +159,21 @@ describe('prebuild, then up', () => {
     expect(log.stdout).not.toMatch(
       /devcontainer build|\bdocker build\b|buildx build|Step \d|RUN useradd|devc: building/,
     );
-    // The Feature is in the image; the config's hook (from the image's label) ran once.
+    // The Feature is in the image; the config's hook (from the image's label) ran once, with the
+    // workspace's secrets as a hook of a built image has them.
     const inside = await devc(
-      ['exec', '-w', `${prefix}-hit`, '--', 'sh', '-c', 'cat /feature-marker /tmp/post-create'],
+      [
+        'exec',
+        '-w',
+        `${prefix}-hit`,
+        '--',
+        'sh',
+        '-c',
+        'cat /feature-marker /tmp/post-create /tmp/secret-seen',
+      ],
       env,
     );
-    expect(inside.stdout).toBe('feature:green\ncreated\n');
+    expect(inside.stdout).toBe('feature:green\ncreated\nfrom-the-secrets-file\n');
     const view = json(await devc(['view', '-w', `${prefix}-hit`, '--json'], env));
     expect(view).toMatchObject({ image: first.image, imageSource: 'prebuild' });
   });

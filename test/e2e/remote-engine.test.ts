@@ -164,11 +164,9 @@ describe('a Docker engine reached over ssh://', () => {
     const rows = json<{ remote: number; local: number }[]>(await devc(['ports', '-w', name, '--json'], env));
     const local = rows.find((r) => r.remote === 7411)!.local;
     await answers(`http://127.0.0.1:${local}/`, 'hello from 7411\n');
-    // The exec relay took 1.3–1.6 s per connection here (docs/ports.md): 20 would take > 25 s.
-    const started = Date.now();
+    // Twenty connections, all through the one SSH connection (no process per connection; the
+    // latency is bench/remote.sh's to measure).
     for (let i = 0; i < 20; i++) expect(await httpGet(local)).toContain('hello from 7411');
-    const took = Date.now() - started;
-    expect(took, `20 connections took ${took} ms`).toBeLessThan(5000);
     const masters = await forwarderMasters();
     expect(masters).toHaveLength(1);
     process.kill(masters[0]!, 'SIGKILL');

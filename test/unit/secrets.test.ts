@@ -158,6 +158,8 @@ describe('commands run with the secrets (exec, lifecycle hooks)', () => {
   ])('wraps %s', (_what, hook, wrapped) => {
     const config = withSecretHooks({ image: 'x', postCreateCommand: hook, remoteUser: 'dev' });
     expect(config).toEqual({ image: 'x', postCreateCommand: wrapped, remoteUser: 'dev' });
+    // Once only: a label devc's own build wrote is wrapped already, and is read again on every start.
+    expect(withSecretHooks(config)).toEqual(config);
   });
 
   it('keeps the argv exactly and sources the file when it is readable', () => {
