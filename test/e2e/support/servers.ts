@@ -14,10 +14,14 @@ while (my $c = $s->accept) {
 }
 `;
 
-/** A port free on this machine right now (so "same local port" can be expected). */
+/**
+ * A port free on this machine right now (so "same local port" can be expected), below the kernel's
+ * ephemeral range (32768–60999): the engine publishes workspaces' SSH and code-server on ephemeral
+ * ports, and one of those once took a port chosen here before its workspace's forward did.
+ */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = 20000 + Math.floor(Math.random() * 12000);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.createServer();
       s.once('error', () => resolve(false));
