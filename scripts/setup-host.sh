@@ -53,15 +53,26 @@ fi
 log "docker engine $(docker version --format '{{.Server.Version}}') is up"
 
 BASE=debian:bookworm-slim
+tarball="$CACHE/debian-bookworm-minbase.tar"
+# A tarball whose root folder kept mktemp's mode 0700 (made before the chmod below): Docker shows / as
+# 0755 anyway, but Podman keeps 0700, and no user but root can start a program there. It is made
+# again, and the images built on it go, so that they are built again on the good one.
+first=$(tar -tvf "$tarball" 2>/dev/null | head -n 1 || true)
+if [ "${first:0:10}" = "drwx------" ]; then
+  log "$tarball has a root folder of mode 0700: making it again, with $BASE and the devc images built on it"
+  rm -f "$tarball"
+  # shellcheck disable=SC2046 # one id per word
+  docker image rm -f "$BASE" $(docker images -q --filter 'reference=devc/*' | sort -u) >/dev/null 2>&1 || true
+fi
 if ! docker image inspect "$BASE" >/dev/null 2>&1; then
   if timeout 60 docker pull -q "$BASE" >/dev/null 2>&1; then
     log "pulled $BASE"
   else
-    tarball="$CACHE/debian-bookworm-minbase.tar"
     if [ ! -s "$tarball" ]; then
       log "no registry: building $BASE with debootstrap (about a minute)"
       root=$(mktemp -d)
       $SUDO debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
+      $SUDO chmod 0755 "$root" # mktemp made it 0700: an image's / must be 0755
       $SUDO tar -C "$root" -cf "$tarball.tmp" .
       mv "$tarball.tmp" "$tarball"
       $SUDO rm -rf "$root"
