@@ -61,8 +61,9 @@ first=$(tar -tvf "$tarball" 2>/dev/null | head -n 1 || true)
 if [ "${first:0:10}" = "drwx------" ]; then
   log "$tarball has a root folder of mode 0700: making it again, with $BASE and the devc images built on it"
   rm -f "$tarball"
-  # shellcheck disable=SC2046 # one id per word
-  docker image rm -f "$BASE" $(docker images -q --filter 'reference=devc/*' | sort -u) >/dev/null 2>&1 || true
+  # By name, not id: an id with child images (dev8-node on dev8-base) can't be removed, a tag can.
+  docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^$BASE\$|(^|/)devc/" |
+    xargs -r docker image rm >/dev/null 2>&1 || true
 fi
 if ! docker image inspect "$BASE" >/dev/null 2>&1; then
   if timeout 60 docker pull -q "$BASE" >/dev/null 2>&1; then
