@@ -246,11 +246,26 @@ async function resume(
   } catch (error) {
     // A `devc delete` at the same moment makes any engine step fail its own way ("not running",
     // "marked for removal"…): when the workspace is going, that is what the user needs to hear.
-    if (!ctx.signal.aborted && (await goneSoon(backend, workspace.name)))
+    // Its folder gone (a bind mount's source: the start fails on it) or its container gone (an engine
+    // under load removes it slowly): either says so.
+    if (
+      !ctx.signal.aborted &&
+      ((await folderGone(path.join(ctx.paths.workspacesDir, workspace.name))) ||
+        (await goneSoon(backend, workspace.name)))
+    )
       disappearedWhileStarting(workspace.name);
     throw error;
   }
   return (await backend.find(workspace.name)) ?? disappearedWhileStarting(workspace.name);
+}
+
+/** Whether devc's folder of the workspace is gone (`delete` removes it with the container). */
+async function folderGone(dir: string): Promise<boolean> {
+  const { access } = await import('node:fs/promises');
+  return access(dir).then(
+    () => false,
+    () => true,
+  );
 }
 
 /** Whether the workspace is gone, or goes within a few seconds (an engine removes a container in steps). */
