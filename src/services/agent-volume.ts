@@ -8,7 +8,8 @@ import { DevcError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
 import { CONTEXT_LABEL, currentImageId, imagesDigest } from './image-digest.js';
-import { ensureImage, withImageLock } from './images.js';
+import { withImageLock } from './image-lock.js';
+import { ensureImage } from './images.js';
 import { agentImageRef } from '../backends/agent-image.js';
 
 const AGENT_VOLUME_LABEL = 'dev.devc.agent-volume';

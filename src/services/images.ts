@@ -8,7 +8,7 @@ import { DevcError, EngineError, UsageError } from '../errors.js';
 import { docker } from '../backends/docker/engine.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
-import { withLock } from '../workspace/lock.js';
+import { withImageLock } from './image-lock.js';
 import { CONTEXT_LABEL, imageCurrent, imagesDigest } from './image-digest.js';
 
 import { VARIANTS, type Variant } from '../workspace/variants.js';
@@ -77,17 +77,6 @@ export async function ensureImage(ctx: Context, variant: Variant, progress: Prog
     await buildImage(ctx, variant, ref, progress);
     return ref;
   });
-}
-
-/**
- * `work` while holding this machine's lock on the image `ref` (for every DEVC_HOME of this user: the
- * engine is shared). A wait is said once; builds take minutes, so it waits up to 40.
- */
-export function withImageLock<T>(ref: string, progress: Progress, work: () => Promise<T>): Promise<T> {
-  const locks = path.join(os.tmpdir(), `devc-${process.getuid?.() ?? 'user'}-image-locks`);
-  return withLock(locks, `image-${ref}`, work, 40 * 60_000, () =>
-    progress.note(`Waiting for another devc that is making ${ref}…`),
-  );
 }
 
 /** Builds the variant and, first, its parents (Docker's layer cache makes unchanged ones quick).

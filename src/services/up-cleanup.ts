@@ -1,4 +1,4 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { Context } from '../context.js';
@@ -75,4 +75,23 @@ function pointAt(error: unknown, log: { from: string; to: string }): unknown {
     ...(error.details !== undefined ? { details: error.details } : {}),
     cause: error,
   });
+}
+
+/**
+ * Whether a `devc delete` is taking the workspace away while `up` resumes it: its folder is gone (a
+ * bind mount's source: the start fails on it), or its container is gone or goes within a few seconds
+ * (an engine under load removes a container in steps).
+ */
+export async function beingDeleted(ctx: Context, backend: Backend, name: string): Promise<boolean> {
+  const folderGone = await access(path.join(ctx.paths.workspacesDir, name)).then(
+    () => false,
+    () => true,
+  );
+  if (folderGone) return true;
+  for (let i = 0; i < 15; i++) {
+    // An inspect may fail, or still see the container, while the engine removes it: ask again.
+    if ((await backend.find(name).catch(() => undefined)) === null) return true;
+    await sleep(200);
+  }
+  return false;
 }

@@ -21,7 +21,6 @@ import type { Variant } from '../workspace/variants.js';
 import { waitUntilReady } from './ready.js';
 import { findExisting, freeName } from './up-existing.js';
 import { refreshSecrets, secretsFromFile } from './secrets.js';
-import { sleep } from '../wait/backoff.js';
 
 export interface UpOptions {
   reference: string;
@@ -246,36 +245,12 @@ async function resume(
   } catch (error) {
     // A `devc delete` at the same moment makes any engine step fail its own way ("not running",
     // "marked for removal"…): when the workspace is going, that is what the user needs to hear.
-    // Its folder gone (a bind mount's source: the start fails on it) or its container gone (an engine
-    // under load removes it slowly): either says so.
-    if (
-      !ctx.signal.aborted &&
-      ((await folderGone(path.join(ctx.paths.workspacesDir, workspace.name))) ||
-        (await goneSoon(backend, workspace.name)))
-    )
+    const { beingDeleted } = await import('./up-cleanup.js');
+    if (!ctx.signal.aborted && (await beingDeleted(ctx, backend, workspace.name)))
       disappearedWhileStarting(workspace.name);
     throw error;
   }
   return (await backend.find(workspace.name)) ?? disappearedWhileStarting(workspace.name);
-}
-
-/** Whether devc's folder of the workspace is gone (`delete` removes it with the container). */
-async function folderGone(dir: string): Promise<boolean> {
-  const { access } = await import('node:fs/promises');
-  return access(dir).then(
-    () => false,
-    () => true,
-  );
-}
-
-/** Whether the workspace is gone, or goes within a few seconds (an engine removes a container in steps). */
-async function goneSoon(backend: Backend, name: string): Promise<boolean> {
-  for (let i = 0; i < 15; i++) {
-    // An inspect may fail, or still see the container, while the engine removes it: ask again.
-    if ((await backend.find(name).catch(() => undefined)) === null) return true;
-    await sleep(200);
-  }
-  return false;
 }
 
 /**
