@@ -1,8 +1,6 @@
 // `devc prebuild` and prebuild hits in `up`, against the real Docker engine and a real registry this
 // test owns (Debian's docker-registry on loopback). Builds are FROM debian:bookworm-slim (cached).
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -10,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devc, devcEnv, json, root, uniquePrefix, type Run } from './support/devc.js';
 import { dockerOut, removeWorkspaces } from './support/docker.js';
 import { startGitServer, type GitServer } from './support/git-server.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { startRefusingRegistry, startRegistry, type TestRegistry } from './support/registry.js';
 import { workflowSteps } from './support/workflow.js';
 
 const prefix = uniquePrefix('pb');
 const template = path.join(root, 'templates', 'github-actions');
 let registry: TestRegistry;
-let refusing: Server;
+let refusing: TestRegistry;
 let refusingHost: string;
 let trees: string;
 let env: NodeJS.ProcessEnv;
@@ -74,18 +72,8 @@ async function localImages(start: string): Promise<string[]> {
 
 beforeAll(async () => {
   registry = await startRegistry();
-  // A read-only registry: it answers reads (nothing is there) and refuses every upload.
-  refusing = createServer((req, res) => {
-    if (req.url === '/v2/' || req.url === '/v2')
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    else if (req.method === 'HEAD' || req.method === 'GET') res.writeHead(404).end();
-    else
-      res
-        .writeHead(403, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'this registry is read-only' }] }));
-  });
-  await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-  refusingHost = `127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+  refusing = await startRefusingRegistry();
+  refusingHost = refusing.host;
   trees = await mkdtemp(path.join(os.tmpdir(), 'devc-prebuild-trees-'));
   git = await startGitServer();
   env = await devcEnv({ DEVC_REGISTRY: `${registry.host}/${prefix}`, DEVC_GITHUB_URL: git.baseUrl });
@@ -102,7 +90,7 @@ afterAll(async () => {
   if (ours.length) await execa('docker', ['rmi', '-f', ...ours], { reject: false });
   await registry.stop();
   await git.close();
-  await new Promise<void>((resolve) => refusing.close(() => resolve()));
+  await refusing.stop();
   await rm(trees, { recursive: true, force: true });
 });
 

@@ -3,8 +3,6 @@
 // pushes it to the test cluster's registry and runs it; a second `up` from another DEVC_HOME finds
 // the tag and builds nothing. Bad input (registry unreachable, push refused, a failing build, no
 // engine, a bind mount) is one line naming the step, and leaves nothing in the cluster or on the host.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { devc, devcEnv, json, uniquePrefix } from '../e2e/support/devc.js';
 import { startGitServer, commitTree } from '../e2e/support/git-server.js';
+import { startRefusingRegistry, type TestRegistry } from '../e2e/support/registry.js';
 import { api, createNamespace, deleteNamespace, devcObjects } from './support/backend-env.js';
 import { clusterEnv } from './support/cluster.js';
 
@@ -258,24 +257,14 @@ describe('a remote repository whose build context is the whole repository', () =
 });
 
 describe('bad input leaves nothing behind', () => {
-  let refusing: Server;
+  let refusing: TestRegistry;
   let refusingHost: string;
 
   beforeAll(async () => {
-    // A read-only registry: it answers reads (nothing is there) and refuses every upload.
-    refusing = createServer((req, res) => {
-      if (req.url === '/v2/' || req.url === '/v2')
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      else if (req.method === 'HEAD' || req.method === 'GET') res.writeHead(404).end();
-      else
-        res
-          .writeHead(403, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'this registry is read-only' }] }));
-    });
-    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-    refusingHost = `127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+    refusing = await startRefusingRegistry();
+    refusingHost = refusing.host;
   });
-  afterAll(() => new Promise<void>((resolve) => refusing.close(() => resolve())));
+  afterAll(() => refusing.stop());
 
   const simple = (name: string, dockerfile: string, extra: Record<string, unknown> = {}): Promise<string> =>
     tree(name, {

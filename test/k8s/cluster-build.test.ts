@@ -4,14 +4,13 @@
 // it, and a second workspace from another DEVC_HOME reuses the tag. Bad input (BuildKit missing, a
 // failing build, registry unreachable, a refused push, no engine with --builder local) is one line and leaves nothing.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { devc, devcEnv, json, uniquePrefix } from '../e2e/support/devc.js';
 import { commitTree } from '../e2e/support/git-server.js';
+import { startRefusingRegistry } from '../e2e/support/registry.js';
 import { api, createNamespace, deleteNamespace, devcObjects } from './support/backend-env.js';
 import { clusterEnv, run, waitFor } from './support/cluster.js';
 
@@ -224,19 +223,8 @@ describe('bad input leaves nothing', () => {
   });
 
   it('a registry that refuses the push: said so, no tag and nothing else left', async () => {
-    // A read-only registry on the node's loopback (buildkitd shares the node's network in the test
-    // cluster): it answers reads (nothing is there) and refuses every upload.
-    const refusing = createServer((req, res) => {
-      if (req.url === '/v2/' || req.url === '/v2')
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      else if (req.method === 'HEAD' || req.method === 'GET') res.writeHead(404).end();
-      else
-        res
-          .writeHead(403, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'this registry is read-only' }] }));
-    });
-    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-    const refusingHost = `127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+    const refusing = await startRefusingRegistry();
+    const refusingHost = refusing.host;
     try {
       const name = `${prefix}-refused`;
       const source = await simple(name, `FROM ${base}\nRUN echo refused > /etc/refused\n`);
@@ -251,7 +239,7 @@ describe('bad input leaves nothing', () => {
       expect(await devcObjects(namespace, name)).toEqual([]);
       expect(await leftInBuildkit()).toBe('');
     } finally {
-      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+      await refusing.stop();
     }
   });
 

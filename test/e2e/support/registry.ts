@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,4 +54,25 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A read-only registry on 127.0.0.1: it answers reads (nothing is there) and refuses every upload
+ * with 403 DENIED "this registry is read-only".
+ */
+export async function startRefusingRegistry(): Promise<TestRegistry> {
+  const server = createHttpServer((req, res) => {
+    if (req.url === '/v2/' || req.url === '/v2')
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    else if (req.method === 'HEAD' || req.method === 'GET') res.writeHead(404).end();
+    else
+      res
+        .writeHead(403, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'this registry is read-only' }] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
