@@ -6,6 +6,7 @@
 # and concurrently (a lock; builds go to a temporary folder and are moved into place).
 #   bash scripts/buildkit.sh build                 build the binaries when missing
 #   bash scripts/buildkit.sh image REGISTRY        + the image, pushed as REGISTRY/devc/buildkit:v<version>-rootless
+#                                                  (prints it by digest)
 #   bash scripts/buildkit.sh deploy REGISTRY       + the Deployment (KUBECONFIG; kubectl on PATH or KUBECTL)
 set -euo pipefail
 
@@ -67,19 +68,19 @@ build() {
   log "buildkitd and buildctl: $DIR"
 }
 
-image() { # REGISTRY: prints the pushed reference of the rootless image (deploy/buildkitd.yaml)
+image() { # REGISTRY: prints the pushed image by digest (the rootless one, for deploy/buildkitd.yaml)
   local ref="$1/devc/buildkit:v$VERSION-rootless" ctx
   build
   ctx=$(mktemp -d)
   cp "$DIR/buildkitd" "$DIR/buildctl" "$ctx/"
   cp "$DIR/rootlesskit-v$ROOTLESSKIT_VERSION" "$ctx/rootlesskit"
-  # As upstream's rootless image, on debian:bookworm-slim (no Docker Hub): user 1000 with subordinate
-  # ids, and newuidmap/newgidmap. Debian's are set-uid root, which maps the ids only with CAP_SYS_ADMIN
+  # As upstream's rootless image, on debian:bookworm-slim (no Docker Hub): runc (the OCI worker runs
+  # each build step with it), user 1000 with subordinate ids, and newuidmap/newgidmap. Debian's are set-uid root, which maps the ids only with CAP_SYS_ADMIN
   # in the container; with file capabilities instead (as Fedora ships them) they run as the user, who
   # owns the new user namespace, and need nothing beyond the default capabilities.
   cat >"$ctx/Dockerfile" <<'DOCKERFILE'
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends uidmap libcap2-bin \
+RUN apt-get update && apt-get install -y --no-install-recommends runc uidmap libcap2-bin \
   && chmod u-s /usr/bin/newuidmap /usr/bin/newgidmap \
   && setcap cap_setuid+ep /usr/bin/newuidmap && setcap cap_setgid+ep /usr/bin/newgidmap \
   && apt-get purge -y libcap2-bin && rm -rf /var/lib/apt/lists/*
@@ -96,7 +97,8 @@ DOCKERFILE
   docker build -q -t "$ref" "$ctx" >/dev/null
   rm -rf "$ctx"
   docker push -q "$ref" >/dev/null
-  echo "$ref"
+  # By digest: a node that ran an earlier image of the same tag would keep it (IfNotPresent).
+  docker image inspect --format '{{index .RepoDigests 0}}' "$ref"
 }
 
 deploy() { # REGISTRY
@@ -108,7 +110,12 @@ deploy() { # REGISTRY
     -e "s|^      gc = true|      gc = true\n    [registry.\"${registry%%/*}\"]\n      http = true|" \
     -e 's|^      automountServiceAccountToken: false|      automountServiceAccountToken: false\n      hostNetwork: true|' \
     "$HERE/../deploy/buildkitd.yaml" | "$kubectl" apply -f - >&2
-  "$kubectl" -n devc-build rollout status deployment/buildkitd --timeout=180s >&2
+  if ! "$kubectl" -n devc-build rollout status deployment/buildkitd --timeout=180s >&2; then
+    "$kubectl" -n devc-build get pods -o wide >&2 || true
+    "$kubectl" -n devc-build logs deployment/buildkitd --tail=20 >&2 || true
+    log "buildkitd did not become ready; its pod and last lines are above"
+    exit 1
+  fi
   log "buildkitd (rootless) is ready in namespace devc-build ($ref)"
 }
 

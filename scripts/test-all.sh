@@ -56,8 +56,9 @@ k8s_tests_log=$(mktemp /tmp/devc-k8s-tests.XXXXXX.log)
 # `up` builds the cluster if needed: it waits for the background build's lock, then finds it made.
 bash test/cluster/cluster.sh run -- npx vitest run --project k8s >"$k8s_tests_log" 2>&1 &
 k8s_tests=$!
+e2e_log=$(mktemp /tmp/devc-e2e-tests.XXXXXX.log)
 e2e=0
-npx vitest run --project e2e --exclude test/e2e/faults.test.ts || e2e=$?
+npx vitest run --project e2e --exclude test/e2e/faults.test.ts 2>&1 | tee "$e2e_log" || e2e=${PIPESTATUS[0]}
 k8s=0
 wait "$k8s_tests" || k8s=$?
 step "Kubernetes tests (their output)"
@@ -65,10 +66,20 @@ cat "$k8s_tests_log"
 wait "$k8s_build" || { tail -n 30 "$k8s_log"; echo "The Kubernetes build failed; its log: $k8s_log" >&2; }
 
 step "fault tests (they restart the Docker engine: alone)"
+faults_log=$(mktemp /tmp/devc-faults-tests.XXXXXX.log)
 faults=0
-npx vitest run --project e2e test/e2e/faults.test.ts || faults=$?
+npx vitest run --project e2e test/e2e/faults.test.ts 2>&1 | tee "$faults_log" || faults=${PIPESTATUS[0]}
 
 step "done in $(( $(date +%s) - started ))s"
+# A failure's details come again last, where a log cut to its tail still shows them.
+failures() { # lane exit log
+  [ "$2" = 0 ] && return
+  printf '\n=== what failed in the %s tests (exit %s; whole log: %s)\n' "$1" "$2" "$3"
+  sed -n '/Failed Tests/,$p' "$3" | grep -v -E '^ *(Start at|Duration)' | head -n 150
+}
+failures end-to-end "$e2e" "$e2e_log"
+failures Kubernetes "$k8s" "$k8s_tests_log"
+failures fault "$faults" "$faults_log"
 if [ "$e2e$k8s$faults" != 000 ]; then
   echo "failed: end-to-end exit $e2e, Kubernetes exit $k8s, faults exit $faults" >&2
   exit 1
