@@ -77,6 +77,11 @@ failures() { # lane exit log
   printf '\n=== what failed in the %s tests (exit %s; whole log: %s)\n' "$1" "$2" "$3"
   sed -n '/Failed Tests/,$p' "$3" | grep -v -E '^ *(Start at|Duration)' | head -n 150
 }
+# Tests that passed only on their second try (vitest's retry; test/support/flaky-reporter.ts): named.
+flaky=$(grep -h '^FLAKY ' "$e2e_log" "$k8s_tests_log" "$faults_log" || true)
+if [ -n "$flaky" ]; then
+  printf '\n=== flaky: these tests passed only on a second try (look at them)\n%s\n' "$flaky"
+fi
 failures end-to-end "$e2e" "$e2e_log"
 failures Kubernetes "$k8s" "$k8s_tests_log"
 failures fault "$faults" "$faults_log"

@@ -61,7 +61,14 @@ export function loginLink(child: ResultPromise): Promise<string> {
       const line = /^(http:\/\/[a-z0-9-]+\.devc\.localhost:\d+\/devc-login\/\S+)\n/m.exec(out);
       if (line?.[1]) resolve(line[1]);
     });
-    void child.then((r) => reject(new Error(`devc code ended before printing a link:\n${String(r.stderr)}`)));
+    void child.then((r) =>
+      reject(
+        new Error(
+          `devc code ended before printing a link (exit ${String(r.exitCode)}, signal ${String(r.signal)}):\n` +
+            `stdout: ${String(r.stdout)}\nstderr: ${String(r.stderr)}`,
+        ),
+      ),
+    );
   });
 }
 
