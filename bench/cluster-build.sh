@@ -26,7 +26,9 @@ cleanup() {
 }
 trap cleanup EXIT
 "$KUBECTL" create namespace "$NS" >/dev/null
+# A Deployment left from an earlier run is "rolled out" while its pod restarts: wait for the pod too.
 "$KUBECTL" -n devc-build rollout status deployment/buildkitd --timeout=300s >/dev/null
+"$KUBECTL" -n devc-build wait pod -l app.kubernetes.io/name=buildkitd --for=condition=Ready --timeout=300s >/dev/null
 
 repo="$work/$name"
 mkdir -p "$repo/.devcontainer/hello"
