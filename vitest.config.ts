@@ -2,6 +2,18 @@ import { defineConfig } from 'vitest/config';
 
 // Three projects: `unit` needs nothing but Node; `e2e` runs the built bin/devc against a real Docker
 // engine; `k8s` runs against the real test cluster (test/cluster/cluster.sh up).
+
+/** What the two projects that run against real engines share. */
+const engineProject = {
+  // dev8-base and the agent image, made first whichever file runs first.
+  globalSetup: ['test/support/images-ready.ts'],
+  // One more try for a test that fails: 540 tests on two shared cores meet rare timing faults.
+  // A test that passes on its second try is named (test/support/flaky-reporter.ts).
+  retry: 1,
+  testTimeout: 600_000,
+  hookTimeout: 900_000,
+};
+
 export default defineConfig({
   test: {
     // e2e files share one engine and one git fixture: one file at a time.
@@ -21,25 +33,15 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          globalSetup: ['test/support/images-ready.ts'],
-          // One more try for a test that fails: 470 tests on two shared cores meet rare timing faults.
-          // A test that passes on its second try is named (test/support/flaky-reporter.ts).
-          retry: 1,
+          ...engineProject,
           include: ['test/e2e/**/*.test.ts'],
-          testTimeout: 600_000,
-          hookTimeout: 900_000,
         },
       },
       {
         test: {
           name: 'k8s',
-          globalSetup: ['test/support/images-ready.ts'],
-          // One more try for a test that fails: 470 tests on two shared cores meet rare timing faults.
-          // A test that passes on its second try is named (test/support/flaky-reporter.ts).
-          retry: 1,
+          ...engineProject,
           include: ['test/k8s/**/*.test.ts'],
-          testTimeout: 600_000,
-          hookTimeout: 900_000,
         },
       },
     ],

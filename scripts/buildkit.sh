@@ -75,9 +75,10 @@ image() { # REGISTRY: prints the pushed image by digest (the rootless one, for d
   cp "$DIR/buildkitd" "$DIR/buildctl" "$ctx/"
   cp "$DIR/rootlesskit-v$ROOTLESSKIT_VERSION" "$ctx/rootlesskit"
   # As upstream's rootless image, on debian:bookworm-slim (no Docker Hub): runc (the OCI worker runs
-  # each build step with it), user 1000 with subordinate ids, and newuidmap/newgidmap. Debian's are set-uid root, which maps the ids only with CAP_SYS_ADMIN
-  # in the container; with file capabilities instead (as Fedora ships them) they run as the user, who
-  # owns the new user namespace, and need nothing beyond the default capabilities.
+  # each build step with it), user 1000 with subordinate ids, and newuidmap/newgidmap. Debian's are
+  # set-uid root, which maps the ids only with CAP_SYS_ADMIN in the container; with file capabilities
+  # instead (as Fedora ships them) they run as the user, who owns the new user namespace, and need
+  # nothing beyond the default capabilities.
   cat >"$ctx/Dockerfile" <<'DOCKERFILE'
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends runc uidmap libcap2-bin \
