@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { DevcontainerSpec } from './devcontainer-spec.js';
 import type { UnsavedWork } from '../git/safety.js';
 import type { Listening } from '../ports/proc-net.js';
-import type { BackendKind, Workspace, WorkspaceSpec } from '../workspace/model.js';
+import type { BackendKind, CreatedWorkspace, Workspace, WorkspaceSpec } from '../workspace/model.js';
 
 export type { DevcontainerSpec } from './devcontainer-spec.js';
 
@@ -34,7 +34,7 @@ export interface Backend {
   /** The workspace of that name, or null. */
   find(name: string): Promise<Workspace | null>;
   list(options?: ListOptions): Promise<Workspace[]>;
-  create(spec: WorkspaceSpec): Promise<Workspace>;
+  create(spec: WorkspaceSpec): Promise<CreatedWorkspace>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;
   /** Removes the workspace and all it owns; `keepData`: only its container or pod, volumes stay (rebuild). */
@@ -225,7 +225,7 @@ export function hasRoutes(backend: Backend): backend is Backend & PortRouter {
 
 /** Optional: the engine makes workspaces from a devcontainer.json itself. */
 export interface DevcontainerCreator {
-  createFromDevcontainer(spec: DevcontainerSpec): Promise<Workspace>;
+  createFromDevcontainer(spec: DevcontainerSpec): Promise<CreatedWorkspace>;
 }
 
 export function createsFromDevcontainer(backend: Backend): backend is Backend & DevcontainerCreator {

@@ -13,7 +13,7 @@ import { vscodeExtensions } from '../devcontainer/extensions.js';
 import { hostRequirements, unmetRequirements } from '../devcontainer/requirements.js';
 import { ensureKeyPair } from '../ssh/keys.js';
 import type { Progress } from '../ui/progress.js';
-import type { Workspace } from '../workspace/model.js';
+import type { CreatedWorkspace, Workspace } from '../workspace/model.js';
 import { ensureHomeId } from '../workspace/home-id.js';
 import { detectVariant, type Variant } from '../workspace/variants.js';
 import { forwardPortsProblems, type PortsConfig } from '../ports/config.js';
@@ -35,7 +35,8 @@ export interface CreatePlan {
   home?: string | undefined;
   variant: Variant | undefined;
   devcontainerPath: string | undefined;
-  token: string | undefined;
+  /** The user's GitHub token, or its lookup still running (awaited only where it is first needed). */
+  token: string | undefined | Promise<string | undefined>;
   env: Record<string, string>;
   noCache?: boolean;
   /** Kubernetes: where a Dockerfile or Features image is built (`up --builder`). */
@@ -52,7 +53,7 @@ export async function createWorkspace(
   backend: Backend,
   plan: CreatePlan,
   progress: Progress,
-): Promise<Workspace> {
+): Promise<CreatedWorkspace> {
   const workspaceDir = path.join(ctx.paths.workspacesDir, plan.name);
   const config = await chooseConfig(
     plan.sourcePath,
@@ -73,9 +74,12 @@ export async function createWorkspace(
       configuration: resolved.configuration,
       policy: plan.trust ?? { given: false, own: false },
     });
+  // Without a config the workspace runs a dev8 image: its check overlaps the token's lookup.
+  const dev8 = config ? undefined : dev8Image(ctx, plan, progress);
+  dev8?.catch(() => undefined); // awaited below, after the steps that may throw first
   const { configPath } = await ctx.io.span('create: key pair, agent config, secrets', async () => {
     const authorizedKey = await ensureKeyPair(ctx.paths);
-    const written = await writeAgentConfig(workspaceDir, authorizedKey, plan.token);
+    const written = await writeAgentConfig(workspaceDir, authorizedKey, await plan.token);
     const secrets = await workspaceSecrets(ctx, workspaceDir, plan.repository.url, plan.secretsFromFile);
     await writeSecrets(workspaceDir, secrets);
     return { configPath: written };
@@ -141,10 +145,7 @@ export async function createWorkspace(
     if (workspace.user !== 'dev') await refreshSshConfig(ctx);
     return workspace;
   }
-  const variant = plan.variant ?? detectVariant(await readdir(plan.sourcePath));
-  const image = await ctx.io.span('create: dev8 image', () =>
-    plan.noCache ? rebuildImage(ctx, variant, progress) : ensureImage(ctx, variant, progress),
-  );
+  const { variant, image } = await (dev8 ?? dev8Image(ctx, plan, progress));
   return progress.phase('Starting workspace', `Started workspace ${plan.name}`, async () => {
     const made = await backend.create({ ...base, image, variant, folder: `/workspaces/${plan.repoName}` });
     // A backend that starts what it creates (Kubernetes) says so; no second look needed then.
@@ -152,6 +153,19 @@ export async function createWorkspace(
     await backend.start(plan.name);
     return (await backend.find(plan.name)) ?? disappearedWhileStarting(plan.name);
   });
+}
+
+/** The dev8 variant for the tree (or the one asked for) and its image, made or checked. */
+async function dev8Image(
+  ctx: Context,
+  plan: CreatePlan,
+  progress: Progress,
+): Promise<{ variant: Variant; image: string }> {
+  const variant = plan.variant ?? detectVariant(await readdir(plan.sourcePath));
+  const image = await ctx.io.span('create: dev8 image', () =>
+    plan.noCache ? rebuildImage(ctx, variant, progress) : ensureImage(ctx, variant, progress),
+  );
+  return { variant, image };
 }
 
 /** What the forwarder reads from devcontainer.json: its own field names, kept as they are. */

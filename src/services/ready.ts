@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { hasLogs, type Backend, type ExecResult } from '../backends/backend.js';
 import type { Context } from '../context.js';
+import type { CreatedWorkspace } from '../workspace/model.js';
 import { CancelledError, DevcError } from '../errors.js';
 import { isPinned, pinHostKey } from '../ssh/known-hosts.js';
 import { sshAnswers } from '../transport/wait.js';
@@ -14,6 +15,21 @@ const READ_HOST_KEY = [
   '-c',
   'test -f /etc/ssh/.devc-host-key && cat /etc/ssh/ssh_host_ed25519_key.pub',
 ];
+
+/**
+ * A workspace `create` just made, ready for SSH with its host key pinned: at once when the backend saw
+ * its sshd listen and holds the key (`sshReady`: Kubernetes, whose key devc made), else waitUntilReady.
+ */
+export async function createdReady(
+  ctx: Context,
+  backend: Backend,
+  workspace: CreatedWorkspace,
+  keptLog?: string,
+): Promise<void> {
+  if (workspace.sshReady)
+    return pinHostKey(ctx.paths.knownHosts, workspace.name, workspace.sshReady.hostKey);
+  return waitUntilReady(ctx, backend, workspace.name, undefined, false, keptLog);
+}
 
 /** Waits until the workspace's sshd answers, then pins its host key (read through the engine, not the network). */
 export async function waitUntilReady(

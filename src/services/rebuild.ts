@@ -13,7 +13,7 @@ import { chooseConfig } from '../devcontainer/find.js';
 import { readConfiguration } from '../devcontainer/up.js';
 import { createWorkspace } from './create.js';
 import { confirmHostAccess, type TrustPolicy } from './trust.js';
-import { waitUntilReady } from './ready.js';
+import { createdReady } from './ready.js';
 import type { Selected } from './select.js';
 
 export interface RebuildOptions {
@@ -46,7 +46,7 @@ export async function rebuild(
     () => backend.remove(old.name, { keepData: true }),
   );
   try {
-    await createWorkspace(
+    const made = await createWorkspace(
       ctx,
       backend,
       {
@@ -66,7 +66,7 @@ export async function rebuild(
       },
       progress,
     );
-    await progress.phase('Waiting for SSH', 'SSH is ready', () => waitUntilReady(ctx, backend, old.name));
+    await progress.phase('Waiting for SSH', 'SSH is ready', () => createdReady(ctx, backend, made));
   } catch (error) {
     await backend.remove(old.name, { keepData: true }).catch(() => undefined);
     const description = error instanceof DevcError ? error.message : String(error);

@@ -18,7 +18,7 @@ import { checkWorkspaceName } from '../workspace/name.js';
 import { checkLocalTree } from '../workspace/local-tree.js';
 import { parseReference, type RepositoryRef } from '../workspace/reference.js';
 import type { Variant } from '../workspace/variants.js';
-import { waitUntilReady } from './ready.js';
+import { createdReady, waitUntilReady } from './ready.js';
 import { findExisting, freeName } from './up-existing.js';
 import { refreshSecrets, secretsFromFile } from './secrets.js';
 
@@ -121,17 +121,14 @@ async function create(
   options: UpOptions & { fromFile: Record<string, string> | undefined },
   progress: Progress,
 ): Promise<UpResult> {
-  // Independent of each other: the name check, the token (a keychain, perhaps `gh`) and the modules
-  // creating needs (loaded only to create: a resume stays light), at once.
-  const [taken, token, { fetchDotfiles, installDotfiles }, { createWorkspace }] = await ctx.io.span(
-    'up: name free, token, modules',
-    () =>
-      Promise.all([
-        backend.find(name),
-        resolveToken(ctx).then((t) => t?.token),
-        import('./dotfiles.js'),
-        import('./create.js'),
-      ]),
+  // Independent of each other: the name check and the modules creating needs (loaded only to create:
+  // a resume stays light) at once, and the token (a keychain, perhaps a `gh` process: tens of
+  // milliseconds) beside them and the git questions below, until its first use.
+  const tokenFound = resolveToken(ctx).then((t) => t?.token);
+  tokenFound.catch(() => undefined); // awaited below; a name check that fails first must not leave it unhandled
+  const [taken, { fetchDotfiles, installDotfiles }, { createWorkspace }] = await ctx.io.span(
+    'up: name free, modules',
+    () => Promise.all([backend.find(name), import('./dotfiles.js'), import('./create.js')]),
   );
   if (taken) {
     throw new UsageError(`A workspace named ${name} already exists.`, {
@@ -147,12 +144,13 @@ async function create(
   try {
     // Before anything is made: a dotfiles repository that is not there fails here.
     const dotfiles = options.dotfiles
-      ? await fetchDotfiles(ctx, options.dotfiles, workspaceDir, token)
+      ? await fetchDotfiles(ctx, options.dotfiles, workspaceDir, await tokenFound)
       : undefined;
     let sourcePath: string;
     if (ref.kind === 'remote') {
       // The folder's name becomes /workspaces/<repo> in the container, as in Codespaces.
       sourcePath = path.join(workspaceDir, 'src', ref.name);
+      const token = await tokenFound;
       if (clonesRemotely(backend)) {
         // The engine clones it (Kubernetes: inside the cluster); only what devc plans with comes here.
         await progress.phase(`Reading ${ref.display}`, `Read ${ref.display}`, () =>
@@ -197,7 +195,7 @@ async function create(
         devcontainerPath: options.devcontainerPath,
         // A local tree is the user's own: run as it is, as the Dev Containers CLI does.
         trust: { given: options.trust ?? false, own: ref.kind === 'local' && !options.uploaded },
-        token,
+        token: tokenFound,
         secretsFromFile: options.fromFile,
         ...(options.builder ? { builder: options.builder } : {}),
         env: {
@@ -210,14 +208,17 @@ async function create(
     options.onRunning?.(workspace);
     await progress.phase('Waiting for SSH', 'SSH is ready', () =>
       ctx.io.span('up: SSH answers, host key pinned', () =>
-        waitUntilReady(ctx, backend, name, undefined, false, path.join(workspaceDir, 'build.log')),
+        createdReady(ctx, backend, workspace, path.join(workspaceDir, 'build.log')),
       ),
     );
     if (dotfiles)
       await progress.phase('Installing dotfiles', 'Installed dotfiles', () =>
         installDotfiles(ctx, backend, workspace, dotfiles),
       );
-    return { workspace: (await backend.find(name)) ?? workspace, commit: head.commit, created: true };
+    // A workspace whose SSH the backend saw ready was looked up at the end of `create`: nothing since.
+    const { sshReady, ...made } = workspace;
+    const latest = sshReady ? made : ((await backend.find(name)) ?? made);
+    return { workspace: latest, commit: head.commit, created: true };
   } catch (error) {
     const { undoFailedCreate } = await import('./up-cleanup.js');
     throw await undoFailedCreate(ctx, backend, { name, workspaceDir, kept }, error);

@@ -57,6 +57,16 @@ export interface Workspace {
   stoppedAt?: string | undefined;
 }
 
+/** What `create` gives back: the workspace, and what the backend already knows of its SSH server. */
+export interface CreatedWorkspace extends Workspace {
+  /**
+   * Set when the backend saw the new workspace's sshd listening inside it and holds its host key
+   * (Kubernetes: devc made the key and put it in the pod's Secret): `up` pins that key instead of
+   * probing SSH from outside and reading the key back.
+   */
+  sshReady?: { hostKey: string };
+}
+
 /** What `create` needs to make a workspace. */
 export interface WorkspaceSpec {
   name: string;

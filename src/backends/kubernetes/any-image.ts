@@ -48,7 +48,7 @@ fi
 if [ -z "$copied" ]; then
   # Once sshd listens (at most ~10 s on): 577 MB copied while the agent starts and devc uploads
   # slows both. Then last in line for the CPU.
-  ${untilSshdListens(100, '0.1')}
+  ${untilSshdListens(100, '0.1')} || true
   nice -n 19 cp -a /opt/devc/node /opt/devc/code-server "$A/"
   echo "$DEVC_AGENT_VERSION" > "$A/.devc-version"
 fi`;

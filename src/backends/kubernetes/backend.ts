@@ -29,7 +29,7 @@ import { DevcError } from '../../errors.js';
 import { untimed } from '../../io.js';
 import type { UnsavedWork } from '../../git/safety.js';
 import type { BackendOptions } from '../factory.js';
-import type { Workspace, WorkspaceSpec } from '../../workspace/model.js';
+import type { CreatedWorkspace, Workspace, WorkspaceSpec } from '../../workspace/model.js';
 import type { KubeTarget } from './client.js';
 import type { KubeExtras } from './create.js';
 import type { HookProcess } from './hooks.js';
@@ -110,25 +110,25 @@ export class KubernetesBackend
     return all;
   }
 
-  create(spec: WorkspaceSpec): Promise<Workspace> {
+  create(spec: WorkspaceSpec): Promise<CreatedWorkspace> {
     return this.createWith(spec, {});
   }
 
   /** A dev8 spec, or one made from a devcontainer.json with what it asks beyond it (`extras`). */
-  private async createWith(spec: WorkspaceSpec, extras: KubeExtras): Promise<Workspace> {
+  private async createWith(spec: WorkspaceSpec, extras: KubeExtras): Promise<CreatedWorkspace> {
     const target = await this.target();
     // A rebuild makes the pod again where the workspace is; a new workspace goes to the chosen namespace.
     const namespace = this.namespaces.get(spec.name) ?? target.namespace;
     this.namespaces.set(spec.name, namespace);
     const { makeWorkspace } = await import('./new-workspace.js');
-    await makeWorkspace(
+    const sshReady = await makeWorkspace(
       target,
       this.env,
       { spec, extras, namespace, registry: this.options.registry ?? extras.registry },
       this.hookProcess(spec.name),
     );
     const made = await this.find(spec.name);
-    if (made) return made;
+    if (made) return sshReady ? { ...made, sshReady } : made;
     throw new DevcError(`Workspace ${spec.name} vanished right after it was created.`);
   }
 
@@ -226,7 +226,7 @@ export class KubernetesBackend
   }
 
   /** Creates the workspace from a devcontainer.json, building its image first when it has one to build (docs/kubernetes.md). */
-  async createFromDevcontainer(spec: DevcontainerSpec): Promise<Workspace> {
+  async createFromDevcontainer(spec: DevcontainerSpec): Promise<CreatedWorkspace> {
     const { fromDevcontainer } = await import('./devcontainer.js');
     const { workspaceSpec, extras } = await fromDevcontainer(spec, this.env, this.options.registry, () =>
       this.target(),

@@ -65,6 +65,8 @@ export interface Created {
   rootPrepared: k8s.V1Pod | undefined;
   /** A pod of any image: the hooks to run and how (undefined for dev8 pods). */
   hooks: Omit<HookRun, 'phase' | 'logFile'> | undefined;
+  /** The public SSH host key in the pod's Secret (made by devc, kept across rebuilds). */
+  hostKey: string;
 }
 
 /**
@@ -228,6 +230,7 @@ export async function createObjects(
         ? configured(podManifest({ ...plan, prepare: 'root' }, name, name), true)
         : undefined,
     hooks,
+    hostKey: files['ssh_host_ed25519_key.pub'] ?? '',
   };
 }
 

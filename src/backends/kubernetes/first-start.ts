@@ -19,14 +19,14 @@ const UNTIL_SSHD = untilSshdListens(200, '0.03');
  * A new workspace pod's first start: waits until it runs and its volume is ready (cloned), then
  * uploads a local tree while the agent starts sshd. A pod that prepares its own volume (`rootPrepared` given) and finds it not
  * writable (storage that ignores fsGroup) is made again as `rootPrepared`, whose init container
- * prepares the volume as root.
+ * prepares the volume as root. Resolves to whether sshd was seen listening in the pod.
  */
 export async function firstStart(
   target: KubeTarget,
   namespace: string,
   name: string,
   options: { upload?: { local: string; folder: string }; rootPrepared?: k8s.V1Pod },
-): Promise<void> {
+): Promise<boolean> {
   const pod = objectName(name);
   const into: ExecTarget = { config: target.config, namespace, pod };
   try {
@@ -39,16 +39,18 @@ export async function firstStart(
     );
     // The agent starts sshd meanwhile: waiting for it inside the pod (one exec, polling every 30 ms)
     // overlaps the upload, where `up` would otherwise start probing SSH through port-forwards after it.
-    await Promise.all([
+    const [, sshd] = await Promise.all([
       options.upload
         ? span('kubernetes: upload the tree', () =>
             uploadTree(into, options.upload?.local ?? '', options.upload?.folder ?? ''),
           )
         : undefined,
+      // Not listening yet is no failure here: `up`'s own wait then says why, or finds it later.
       span('kubernetes: sshd listening', () =>
         execCapture(into, ['sh', '-c', UNTIL_SSHD]).catch(() => undefined),
       ),
     ]);
+    return sshd?.exitCode === 0;
   } catch (error) {
     if (!options.rootPrepared) throw error;
     const ended = await terminated(target, namespace, pod);
@@ -64,7 +66,7 @@ export async function firstStart(
     await call('create', 'pods', namespace, () =>
       target.core.createNamespacedPod({ namespace, body: options.rootPrepared as k8s.V1Pod }),
     );
-    await firstStart(target, namespace, name, { ...(options.upload ? { upload: options.upload } : {}) });
+    return firstStart(target, namespace, name, { ...(options.upload ? { upload: options.upload } : {}) });
   }
 }
 

@@ -10,10 +10,11 @@ import type { PodPlan } from './objects.js';
 
 /**
  * A shell loop that ends once the agent's sshd listens on 2222 (0x08AE; state 0A: LISTEN) in the
- * pod (its containers share the network's sockets), or after `tries` pauses of `pause` seconds.
+ * pod (its containers share the network's sockets), or after `tries` pauses of `pause` seconds;
+ * its status says which (0: listening).
  */
 export function untilSshdListens(tries: number, pause: string): string {
-  return `i=0; until grep -Eq '^ *[0-9]+: [0-9A-F]+:08AE [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null || [ $i -ge ${tries} ]; do sleep ${pause}; i=$((i + 1)); done`;
+  return `i=0; until grep -Eq '^ *[0-9]+: [0-9A-F]+:08AE [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null || [ $i -ge ${tries} ]; do sleep ${pause}; i=$((i + 1)); done; [ $i -lt ${tries} ]`;
 }
 
 /** uid and gid of the workspace user when the plan names none (dev in dev8 images). */
