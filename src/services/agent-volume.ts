@@ -3,7 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { inspectImage, volumeLabels } from '../backends/docker/api.js';
-import { docker, dockerRunOnce } from '../backends/docker/engine.js';
+import { dockerRunOnce } from '../backends/docker/containers.js';
+import { docker } from '../backends/docker/engine.js';
 import { DevcError } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { packageRoot } from '../version.js';
@@ -32,15 +33,11 @@ export async function ensureAgentVolume(ctx: Context, progress: Progress): Promi
     await docker(['volume', 'create', '--label', `${AGENT_VOLUME_LABEL}=true`, volume]);
   // Docker copies the image's /opt/devc into an empty named volume on its first mount.
   const emptied = (): Promise<unknown> => docker(['volume', 'rm', '--force', volume], { allowFailure: true });
-  const filled = await dockerRunOnce([
-    '--entrypoint',
-    'test',
-    '--volume',
-    `${volume}:/opt/devc`,
+  const filled = await dockerRunOnce(
+    ['--entrypoint', 'test', '--volume', `${volume}:/opt/devc`],
     agentImageRef(ctx.version),
-    '-x',
-    '/opt/devc/bin/devc-agent',
-  ]).catch(async (error: unknown) => {
+    ['-x', '/opt/devc/bin/devc-agent'],
+  ).catch(async (error: unknown) => {
     await emptied(); // labelled as filled, it would be taken as such next time
     throw error;
   });

@@ -65,6 +65,8 @@ export function engineGet<T>(apiPath: string): Promise<{ status: number; body: T
 /** What devc reads of an image. */
 export interface ImageInspect {
   Id: string;
+  /** Its names as the engine stores them (Podman: fully qualified, `localhost/NAME:TAG`). */
+  RepoTags?: string[] | null;
   /** `repository@sha256:…` of each registry the image was pushed to or pulled from. */
   RepoDigests?: string[] | null;
   Config: { Labels?: Record<string, string> | null; Env?: string[] | null; User?: string } | null;

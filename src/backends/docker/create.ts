@@ -1,6 +1,7 @@
 import { Label, type WorkspaceSpec } from '../../workspace/model.js';
 import { workspaceLabels } from '../../workspace/labels.js';
 import { volumeExists } from './api.js';
+import { createContainerOf } from './containers.js';
 import { docker } from './engine.js';
 import { giveVolumeToUser } from './lifecycle.js';
 import { ensureWorkspaceNetwork } from './network.js';
@@ -40,8 +41,7 @@ export async function createContainer(spec: WorkspaceSpec, remote: boolean): Pro
   const labelArgs = Object.entries(allLabels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
   const envArgs = Object.entries(spec.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
   const container = containerName(spec.name);
-  await docker([
-    'create',
+  const options = [
     '--name',
     container,
     '--hostname',
@@ -66,8 +66,8 @@ export async function createContainer(spec: WorkspaceSpec, remote: boolean): Pro
     ...envArgs,
     '--workdir',
     spec.folder,
-    spec.image,
-  ]);
+  ];
+  await createContainerOf(options, spec.image, [], true);
   if (copied) {
     // The clone (or the user's tree) is copied once; the config again before every start (backend.ts).
     await copyFolderIn(spec.sourcePath, container, spec.folder, 'workspace');

@@ -65,24 +65,6 @@ export async function docker(
   return out;
 }
 
-/**
- * `docker run --rm ARGS` for a short job, as `create`, `start`, `wait`, `logs` and `rm`: an attached
- * run reports an engine's refusal to start the container as its attach failing (Podman: "unable to
- * upgrade to tcp, received 409"); `start` gives the engine's own reason, and the container goes in
- * every case. Resolves with the job's exit code and what it printed.
- */
-export async function dockerRunOnce(args: string[]): Promise<DockerResult> {
-  const id = (await docker(['create', ...args])).stdout.trim();
-  try {
-    await docker(['start', id]);
-    const waited = await docker(['wait', id]);
-    const logs = await docker(['logs', id], { allowFailure: true });
-    return { exitCode: Number(waited.stdout.trim()), stdout: logs.stdout, stderr: logs.stderr };
-  } finally {
-    await docker(['rm', '--force', id], { allowFailure: true });
-  }
-}
-
 /** Runs the docker CLI with the caller's terminal attached; resolves to its exit code. */
 export function dockerInteractive(args: string[]): Promise<{ exitCode: number }> {
   return new Promise((resolve, reject) => {

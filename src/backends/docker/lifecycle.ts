@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { LogOptions, WorkspaceDetails } from '../backend.js';
-import { docker, dockerRunOnce, engineHint } from './engine.js';
+import { dockerRunOnce } from './containers.js';
+import { docker, engineHint } from './engine.js';
 import { DevcError } from '../../errors.js';
 import { DETAILS_PROBE, kbToBytes, numberOrUndefined, parseProbe, parseTime } from '../details-probe.js';
 
@@ -174,19 +175,22 @@ async function readable(dir: string): Promise<boolean> {
  * devc makes the volume: hand its root to uid 1000 (the workspace user of dev8 images and the agent).
  */
 export async function giveVolumeToUser(volume: string, image: string): Promise<void> {
-  const chowned = await dockerRunOnce([
-    '--user',
-    '0',
-    '--network',
-    'none',
-    '--entrypoint',
-    'chown',
-    '--mount',
-    `type=volume,source=${volume},target=/v`,
+  // Mapped as the workspaces that mount it are (rootless Podman: containers.ts).
+  const chowned = await dockerRunOnce(
+    [
+      '--user',
+      '0',
+      '--network',
+      'none',
+      '--entrypoint',
+      'chown',
+      '--mount',
+      `type=volume,source=${volume},target=/v`,
+    ],
     image,
-    '1000:1000',
-    '/v',
-  ]);
+    ['1000:1000', '/v'],
+    true,
+  );
   if (chowned.exitCode !== 0)
     throw new DevcError(`Can't give the volume ${volume} to the workspace user.`, {
       details: chowned.stderr,
