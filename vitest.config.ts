@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: `unit` needs nothing but Node; `e2e` runs the built bin/devc against a real Docker
-// engine; `k8s` runs against the real test cluster (test/cluster/cluster.sh up).
+// Four projects: `unit` needs nothing but Node; `e2e` runs the built bin/devc against a real Docker
+// engine; `k8s` runs against the real test cluster (test/cluster/cluster.sh up); `engines` runs three
+// of the e2e suites again against a remote engine and rootless Podman (test/engines/run.sh).
 
 /** What the two projects that run against real engines share. */
 const engineProject = {
@@ -35,6 +36,15 @@ export default defineConfig({
           name: 'e2e',
           ...engineProject,
           include: ['test/e2e/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'engines',
+          ...engineProject,
+          // The engine (DOCKER_HOST) and its images come from test/engines/run.sh, never this machine's.
+          globalSetup: ['test/support/engine-under-test.ts'],
+          include: ['test/e2e/{walking-skeleton,ports,cp}.test.ts'],
         },
       },
       {

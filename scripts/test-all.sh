@@ -48,21 +48,40 @@ waited "The oauth2-proxy build" "$tools_build" "$tools_log"
 waited "The image build" "$images_build" "$images_log"
 cat "$images_log"
 
-# The Kubernetes tests run beside the end-to-end tests (each suite runs its files one at a time): the
-# cluster has its own containerd, and both wait on engines more than on the two cores. Only the fault
-# tests, which restart the Docker engine the cluster's builds use, run alone afterwards.
-step "end-to-end tests (real Docker engine) beside the Kubernetes tests (real single-node cluster)"
-k8s_tests_log=$(mktemp /tmp/devc-k8s-tests.XXXXXX.log)
-# `up` builds the cluster if needed: it waits for the background build's lock, then finds it made.
-bash test/cluster/cluster.sh run -- npx vitest run --project k8s >"$k8s_tests_log" 2>&1 &
-k8s_tests=$!
+# Beside the end-to-end tests (each suite runs its files one at a time), a second lane: the Kubernetes
+# tests (the cluster has its own containerd), then the walking-skeleton, ports and cp suites against a
+# remote engine and rootless Podman (test/engines/run.sh); they wait on engines more than on the two
+# cores, and the Kubernetes tests end well before the end-to-end ones. Only the fault tests, which
+# restart the Docker engine the cluster's builds use, run alone afterwards.
+step "end-to-end tests (real Docker engine) beside the Kubernetes tests (real single-node cluster), then the other engines"
+lanes=$(mktemp -d /tmp/devc-lanes.XXXXXX)
+k8s_tests_log="$lanes/k8s.log"
+second_lane() { # each step's exit code in $lanes/NAME, its output in $lanes/NAME.log
+  local code=0
+  # `up` builds the cluster if needed: it waits for the background build's lock, then finds it made.
+  bash test/cluster/cluster.sh run -- npx vitest run --project k8s >"$k8s_tests_log" 2>&1 || code=$?
+  echo "$code" >"$lanes/k8s"
+  for engine in remote podman; do
+    code=0
+    bash test/engines/run.sh "$engine" >"$lanes/$engine.log" 2>&1 || code=$?
+    echo "$code" >"$lanes/$engine"
+  done
+}
+second_lane &
+lane=$!
 e2e_log=$(mktemp /tmp/devc-e2e-tests.XXXXXX.log)
 e2e=0
 npx vitest run --project e2e --exclude test/e2e/faults.test.ts 2>&1 | tee "$e2e_log" || e2e=${PIPESTATUS[0]}
-k8s=0
-wait "$k8s_tests" || k8s=$?
+wait "$lane" || true
+k8s=$(cat "$lanes/k8s" 2>/dev/null || echo 1)
+remote=$(cat "$lanes/remote" 2>/dev/null || echo 1)
+podman=$(cat "$lanes/podman" 2>/dev/null || echo 1)
 step "Kubernetes tests (their output)"
 cat "$k8s_tests_log"
+step "walking-skeleton, ports and cp on a remote engine (ssh://): their output"
+cat "$lanes/remote.log"
+step "walking-skeleton, ports and cp on rootless Podman: their output"
+cat "$lanes/podman.log"
 wait "$k8s_build" || { tail -n 30 "$k8s_log"; echo "The Kubernetes build failed; its log: $k8s_log" >&2; }
 
 step "fault tests (they restart the Docker engine: alone)"
@@ -75,17 +94,23 @@ step "done in $(( $(date +%s) - started ))s"
 failures() { # lane exit log
   [ "$2" = 0 ] && return
   printf '\n=== what failed in the %s tests (exit %s; whole log: %s)\n' "$1" "$2" "$3"
-  sed -n '/Failed Tests/,$p' "$3" | grep -v -E '^ *(Start at|Duration)' | head -n 150
+  if grep -q 'Failed Tests' "$3"; then
+    sed -n '/Failed Tests/,$p' "$3" | grep -v -E '^ *(Start at|Duration)' | head -n 150
+  else # it failed before or outside its tests (an engine that did not start): its last lines
+    tail -n 30 "$3"
+  fi
 }
 # Tests that passed only on their second try (vitest's retry; test/support/flaky-reporter.ts): named.
-flaky=$(grep -h '^FLAKY ' "$e2e_log" "$k8s_tests_log" "$faults_log" || true)
+flaky=$(grep -h '^FLAKY ' "$e2e_log" "$k8s_tests_log" "$lanes/remote.log" "$lanes/podman.log" "$faults_log" || true)
 if [ -n "$flaky" ]; then
   printf '\n=== flaky: these tests passed only on a second try (look at them)\n%s\n' "$flaky"
 fi
 failures end-to-end "$e2e" "$e2e_log"
 failures Kubernetes "$k8s" "$k8s_tests_log"
+failures "remote engine" "$remote" "$lanes/remote.log"
+failures "rootless Podman" "$podman" "$lanes/podman.log"
 failures fault "$faults" "$faults_log"
-if [ "$e2e$k8s$faults" != 000 ]; then
-  echo "failed: end-to-end exit $e2e, Kubernetes exit $k8s, faults exit $faults" >&2
+if [ "$e2e$k8s$remote$podman$faults" != 00000 ]; then
+  echo "failed: end-to-end exit $e2e, Kubernetes exit $k8s, remote engine exit $remote, rootless Podman exit $podman, faults exit $faults" >&2
   exit 1
 fi

@@ -47,7 +47,7 @@ status() {
 }
 
 network() {
-  ip netns list | grep -qw "$NS" || ip netns add "$NS"
+  ip netns list 2>/dev/null | grep -qw "$NS" || ip netns add "$NS"
   if ! ip link show "$HOST_IF" >/dev/null 2>&1; then
     ip link add "$HOST_IF" type veth peer name "$NS_IF"
     ip link set "$NS_IF" netns "$NS"
@@ -189,6 +189,11 @@ down() {
     sed -i '/^# devc-remote-engine begin/,/^# devc-remote-engine end/d' "$SSH_CONFIG"
   fi
 }
+
+# One `up` or `down` at a time: the end-to-end suite and test/engines/run.sh may start it together.
+mkdir -p "$RUN"
+exec 9>"$RUN/lock"
+flock 9
 
 case "${1:-}" in
   up) up ;;
