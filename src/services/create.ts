@@ -74,9 +74,15 @@ export async function createWorkspace(
       configuration: resolved.configuration,
       policy: plan.trust ?? { given: false, own: false },
     });
-  // Without a config the workspace runs a dev8 image: its check overlaps the token's lookup.
+  // Engine questions that need neither the token nor the config's checks overlap the token's lookup:
+  // the dev8 image without a config; with one on Kubernetes, the agent image its pods copy the agent
+  // from, pushed to DEVC_REGISTRY from here (without a local engine the registry must have it already).
   const dev8 = config ? undefined : dev8Image(ctx, plan, progress);
   dev8?.catch(() => undefined); // awaited below, after the steps that may throw first
+  const agentImage =
+    config && backend.kind === 'kubernetes'
+      ? ctx.io.span('create: agent image', () => ctx.agent.image(ctx, progress).catch(() => undefined))
+      : undefined;
   const { configPath } = await ctx.io.span('create: key pair, agent config, secrets', async () => {
     const authorizedKey = await ensureKeyPair(ctx.paths);
     const written = await writeAgentConfig(workspaceDir, authorizedKey, await plan.token);
@@ -106,10 +112,7 @@ export async function createWorkspace(
     // call costs tens of milliseconds): the backend awaits the volume beside its own.
     const agentVolume = backend.kind === 'docker' ? ctx.agent.volume(ctx, progress) : undefined;
     agentVolume?.catch(() => undefined);
-    // Kubernetes pods of any image copy the agent from its image, pushed to DEVC_REGISTRY from here
-    // (without a local engine the registry must have it already).
-    if (backend.kind === 'kubernetes')
-      await ctx.io.span('create: agent image', () => ctx.agent.image(ctx, progress).catch(() => undefined));
+    await agentImage;
     if (Object.keys(requirements).length > 0 && hasCapacity(backend)) {
       const capacity = await backend.capacity();
       for (const warning of unmetRequirements(requirements, capacity)) ctx.io.warn(warning);
