@@ -26,8 +26,7 @@ export async function createdReady(
   workspace: CreatedWorkspace,
   keptLog?: string,
 ): Promise<void> {
-  if (workspace.sshReady)
-    return pinHostKey(ctx.paths.knownHosts, workspace.name, workspace.sshReady.hostKey);
+  if (workspace.sshReady) return pinHostKey(ctx.paths.knownHosts, workspace.name, workspace.sshReady.hostKey);
   return waitUntilReady(ctx, backend, workspace.name, undefined, false, keptLog);
 }
 

@@ -22,8 +22,9 @@ export async function makeWorkspace(
     import('./first-start.js'),
   ]);
   const timing = target.timing ?? untimed;
-  const { newVolume, rootPrepared, hooks, hostKey } = await timing.span('kubernetes: create the objects', () =>
-    createObjects(target, env, spec, extras, namespace, made.registry),
+  const { newVolume, rootPrepared, hooks, hostKey } = await timing.span(
+    'kubernetes: create the objects',
+    () => createObjects(target, env, spec, extras, namespace, made.registry),
   );
   // A local working tree is uploaded as it is, once, into the running pod (a rebuild keeps the files).
   const local = newVolume && spec.repository.url === spec.sourcePath;
