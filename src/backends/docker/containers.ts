@@ -1,7 +1,7 @@
 import { DevcError } from '../../errors.js';
 import { run } from '../../process.js';
 import { engineSocket, inspectImage } from './api.js';
-import { engineKind } from './engine-kind.js';
+import { isRootlessPodman } from './engine-kind.js';
 import { docker, type DockerResult } from './engine.js';
 
 /** On rootless Podman, the user running devc is the dev8 images' user (uid 1000) inside workspaces. */
@@ -59,8 +59,7 @@ export async function createContainerOf(
 async function rootlessPodmanSocket(): Promise<string | undefined> {
   const socket = engineSocket();
   if (!socket) return undefined;
-  const kind = await engineKind(process.env);
-  return kind.product === 'podman' && kind.rootless ? socket : undefined;
+  return (await isRootlessPodman()) ? socket : undefined;
 }
 
 /**

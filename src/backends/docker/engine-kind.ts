@@ -26,9 +26,16 @@ export async function engineKind(env: NodeJS.ProcessEnv = process.env): Promise<
   return {
     product: podman ? 'podman' : 'docker',
     version: podman?.Version ?? version.Version ?? 'unknown',
-    rootless: info.Rootless === true || (info.SecurityOptions ?? []).some((o) => o.includes('name=rootless')),
+    rootless: saysRootless(info),
     local,
   };
+}
+
+/** Whether the engine is rootless Podman: its /version first, and /info only when that says Podman. */
+export async function isRootlessPodman(): Promise<boolean> {
+  const version = await versionAnswer();
+  if (!version.Components?.some((c) => /podman/i.test(c.Name ?? ''))) return false;
+  return saysRootless(await infoAnswer());
 }
 
 /** Whether the host reaches containers at their bridge addresses (rootful, local engines only). */
@@ -47,6 +54,10 @@ async function versionAnswer(): Promise<VersionAnswer> {
 interface InfoAnswer {
   Rootless?: boolean;
   SecurityOptions?: string[] | null;
+}
+
+function saysRootless(info: InfoAnswer): boolean {
+  return info.Rootless === true || (info.SecurityOptions ?? []).some((o) => o.includes('name=rootless'));
 }
 
 async function infoAnswer(): Promise<InfoAnswer> {
