@@ -4,7 +4,14 @@ import { defineConfig } from 'vitest/config';
 // engine; `k8s` runs against the real test cluster (test/cluster/cluster.sh up); `engines` runs three
 // of the e2e suites again against a remote engine and rootless Podman (test/engines/run.sh).
 
-/** What the two projects that run against real engines share. */
+/**
+ * The Docker-engine projects see no cluster, whatever kubeconfig the machine or the caller has: devc
+ * would otherwise also ask that cluster, and warn first on stderr when it is down (the k8s project's
+ * lane stops the test cluster while these run).
+ */
+const noCluster = { KUBECONFIG: '/nonexistent/docker-engine-tests-use-no-cluster' };
+
+/** What the projects that run against real engines share. */
 const engineProject = {
   // dev8-base and the agent image, made first whichever file runs first.
   globalSetup: ['test/support/images-ready.ts'],
@@ -35,6 +42,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           ...engineProject,
+          env: noCluster,
           include: ['test/e2e/**/*.test.ts'],
         },
       },
@@ -42,6 +50,7 @@ export default defineConfig({
         test: {
           name: 'engines',
           ...engineProject,
+          env: noCluster,
           // The engine (DOCKER_HOST) and its images come from test/engines/run.sh, never this machine's.
           globalSetup: ['test/support/engine-under-test.ts'],
           include: ['test/e2e/{walking-skeleton,ports,cp}.test.ts'],
