@@ -5,7 +5,7 @@ import { isRootlessPodman } from './engine-kind.js';
 import { docker, type DockerResult } from './engine.js';
 
 /** On rootless Podman, the user running devc is the dev8 images' user (uid 1000) inside workspaces. */
-export const KEEP_ID = 'keep-id:uid=1000,gid=1000';
+const KEEP_ID = 'keep-id:uid=1000,gid=1000';
 
 /**
  * Creates a container (`docker create OPTIONS IMAGE COMMAND`) and resolves to its id. On rootless
