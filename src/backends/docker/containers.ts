@@ -45,7 +45,7 @@ export async function createContainerOf(
     throw new DevcError(
       'Rootless Podman workspaces are made with the `podman` command, which is not on PATH.',
       {
-        hint: "Install Podman's CLI (the package that runs the engine has it), or run `devc doctor`.",
+        hint: "Put Podman's CLI on PATH (the package that runs the engine has it); docs/engines.md says why.",
       },
     );
   if (made.exitCode !== 0)
