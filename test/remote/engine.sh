@@ -191,9 +191,12 @@ down() {
 }
 
 # One `up` or `down` at a time: the end-to-end suite and test/engines/run.sh may start it together.
-mkdir -p "$RUN"
-exec 9>"$RUN/lock"
-flock 9
+# flock -o holds the lock itself and closes it for this script, so the dockerd, sshd and ssh masters
+# started here don't inherit it (they would hold it for as long as they run).
+if [ -z "${DEVC_REMOTE_LOCKED:-}" ]; then
+  mkdir -p "$RUN"
+  DEVC_REMOTE_LOCKED=1 exec flock -o "$RUN/lock" bash "$0" "$@"
+fi
 
 case "${1:-}" in
   up) up ;;
