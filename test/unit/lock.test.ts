@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,6 +30,15 @@ async function plant(key: string, pid: string, ageMs = 0): Promise<string> {
   return dir;
 }
 
+/**
+ * Lets go of a planted lock as a holder does: moved aside, then removed. Removing it in place empties it
+ * for a moment, the waiter's rename takes the empty folder, and the removal fails with ENOTEMPTY.
+ */
+async function letGo(dir: string): Promise<void> {
+  await rename(dir, `${dir}.gone`);
+  await rm(`${dir}.gone`, { recursive: true });
+}
+
 describe('withLock', () => {
   it('waits for a lock whose pid file is still empty (being made) instead of breaking it', async () => {
     await plant('up-x', '');
@@ -46,7 +55,7 @@ describe('withLock', () => {
     const waiting = withLock(locks, 'up-x', () => Promise.resolve(order.push('second')));
     await new Promise((r) => setTimeout(r, 150));
     order.push('first done');
-    await rm(dir, { recursive: true });
+    await letGo(dir);
     await waiting;
     expect(order).toEqual(['first done', 'second']);
   });
@@ -62,7 +71,7 @@ describe('withLock', () => {
       () => told.push('wait'),
     );
     await new Promise((r) => setTimeout(r, 400));
-    await rm(dir, { recursive: true });
+    await letGo(dir);
     await expect(waiting).resolves.toBe('built');
     expect(told).toEqual(['wait']);
     await withLock(
