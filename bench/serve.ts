@@ -55,26 +55,27 @@ async function editorAnswers(name: string, user: string): Promise<boolean> {
   return (r.status === 302 && r.location.includes('folder=')) || r.body.includes('vscode-workbench');
 }
 
-/** From a browser's first request for `name` to code-server's first answer, in ms (bounded). */
+/**
+ * From a browser's first request for `name` to code-server's first answer, in ms (bounded), the way the
+ * waiting page goes: it follows the job's log until `ready`, then asks for the editor. The log ends
+ * with `ready` or `failed`: a workspace that failed is said, not waited out.
+ */
 async function openInBrowser(first: string, name: string, user: string, deadlineMs: number): Promise<number> {
   const started = performance.now();
-  await get(`${base}${first}`, as(user));
-  // The job's log ends with `ready` or `failed`: a workspace that failed is said, not waited out.
-  let failed: string | undefined;
-  void get(`${base}/api/v1/workspaces/${name}/logs`, as(user), true).then(
-    (r) =>
-      (failed = r.body.includes('event: failed')
-        ? r.body
-            .split('\n')
-            .filter((l) => l.startsWith('data:'))
-            .pop()
-        : undefined),
-    () => undefined,
-  );
+  const page = await get(`${base}${first}`, as(user), true);
   if (process.env.VERBOSE) log(`${name}: first answer after ${ms(performance.now() - started)}`);
+  if (page.body.includes('EventSource')) {
+    const events = await get(`${base}/api/v1/workspaces/${name}/logs`, as(user), true);
+    if (events.body.includes('event: failed'))
+      throw new Error(
+        `${name} failed: ${events.body
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .pop()}`,
+      );
+  }
   const pace = backoff({ first: 50, max: 250, deadline: Date.now() + deadlineMs });
   while (!(await editorAnswers(name, user))) {
-    if (failed) throw new Error(`${name} failed: ${failed}`);
     if (pace.expired()) throw new Error(`${name} did not reach code-server within ${deadlineMs / 1000}s`);
     await pace.pause();
   }

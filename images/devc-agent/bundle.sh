@@ -26,10 +26,13 @@ for f in "$B/node/bin/node" $(find "$B/code-server" -path '*linux-x64*' -name '*
     esac
   done
 done
+# The agent starts it through its launcher (lib/devc-agent/code-server.js), named in
+# DEVC_CODE_SERVER_LAUNCHER; run by hand, it is code-server's own start.
 cat >"$B/bin/code-server" <<'SH'
 #!/bin/sh
 LD_LIBRARY_PATH=/opt/devc/lib/extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
-  exec /opt/devc/node/bin/node /opt/devc/code-server/lib/node_modules/code-server/out/node/entry.js "$@"
+  exec /opt/devc/node/bin/node ${DEVC_CODE_SERVER_LAUNCHER:+"$DEVC_CODE_SERVER_LAUNCHER"} \
+  /opt/devc/code-server/lib/node_modules/code-server/out/node/entry.js "$@"
 SH
 chmod 0755 "$B/bin/code-server"
 "$B/bin/sshd" -V 2>&1 | head -1 || true

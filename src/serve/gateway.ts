@@ -194,10 +194,12 @@ export function startJob(
  */
 async function editorAnswers(gateway: Gateway, name: string): Promise<void> {
   const backend = await gateway.ctx.backend();
-  // One job polls briskly; many at once share the engine's attention (20 jobs: every 4 s each).
+  // One job polls briskly (a browser waits on it: every 50 ms); many at once share the engine's
+  // attention (20 jobs: every 4 s each).
+  const running = gateway.jobs.running();
   const pace = backoff({
     first: 25,
-    max: 200 * Math.max(1, gateway.jobs.running()),
+    max: running <= 1 ? 50 : 200 * running,
     deadline: Date.now() + EDITOR_WAIT_MS,
     signal: gateway.ctx.signal,
   });
@@ -205,11 +207,8 @@ async function editorAnswers(gateway: Gateway, name: string): Promise<void> {
     const workspace = await backend.find(name);
     if (workspace?.state === 'running') {
       gateway.sessions.delete(name);
-      const answered = await upstreamOf(gateway, workspace).then(
-        () => true,
-        () => false,
-      );
-      if (answered) return;
+      const upstream = await upstreamOf(gateway, workspace).catch(() => undefined);
+      if (upstream) return loadEditor(upstream);
     }
     if (pace.expired())
       throw new DevcError(`The editor of ${name} did not answer within ${EDITOR_WAIT_MS / 60_000} minutes.`, {
@@ -217,6 +216,21 @@ async function editorAnswers(gateway: Gateway, name: string): Promise<void> {
       });
     await pace.pause();
   }
+}
+
+/**
+ * Asks code-server for `/` (its answer, a redirect to its login, is dropped): code-server loads the
+ * editor's server on the first such request (~0.2 s), which is then done, or under way, by the time the
+ * browser that waits on this workspace asks for it. Not waited for.
+ */
+function loadEditor(upstream: Upstream): void {
+  void fetch(`http://${upstream.host}:${upstream.port}/`, {
+    redirect: 'manual',
+    signal: AbortSignal.timeout(30_000),
+  }).then(
+    (answer) => answer.body?.cancel(),
+    () => undefined,
+  );
 }
 
 export function isAdmin(gateway: Gateway, identity: Identity): boolean {

@@ -311,6 +311,31 @@ describe('the agent', () => {
       .toBe(200);
   });
 
+  it("starts code-server through devc's launcher: its server is the launcher's child", async () => {
+    const c = await start(image);
+    const tree = (await docker(['exec', c.id, 'ps', '-eo', 'pid=,ppid=,args='])).stdout.trim().split('\n');
+    const rows = tree.map((l) => l.trim().split(/\s+/));
+    const server = rows.find((r) => r.at(-1)?.endsWith('code-server/out/node/entry.js'));
+    const parent = rows.find((r) => r[0] === server?.[1]);
+    expect(parent?.join(' ')).toContain('/lib/devc-agent/code-server.js');
+    // Its variable stops at the launcher: nothing code-server starts (terminals, tasks) sees it.
+    const environ = await docker(['exec', '-u', '1000', c.id, 'cat', `/proc/${server![0]}/environ`]);
+    expect(environ.stdout.split('\0')).toContain(`CODE_SERVER_PARENT_PID=${parent![0]}`);
+    expect(environ.stdout).not.toContain('DEVC_CODE_SERVER_LAUNCHER');
+    // Anything but serving is code-server's own start.
+    const version = await docker([
+      'run',
+      '--rm',
+      '--entrypoint',
+      '/opt/devc/node/bin/node',
+      image,
+      '/usr/local/lib/devc-agent/code-server.js',
+      '/opt/devc/code-server/lib/node_modules/code-server/out/node/entry.js',
+      '--version',
+    ]);
+    expect(version.stdout).toMatch(/^4\.\d+\.\d+ /m);
+  });
+
   it('stops an idle workspace by itself, saying why', async () => {
     const c = await start(image, { DEVC_IDLE_TIMEOUT: '5' });
     const t0 = Date.now();

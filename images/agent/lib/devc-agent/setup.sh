@@ -199,6 +199,13 @@ code_server_config() {
   [ -n "$CODE_SERVER" ] || CODE_SERVER=$(command -v code-server 2>/dev/null) || CODE_SERVER=
   [ -n "$CODE_SERVER" ] || { [ -x /opt/devc/bin/code-server ] && CODE_SERVER=/opt/devc/bin/code-server; }
   [ -n "$CODE_SERVER" ] || log "error: code-server not found; the workspace will not become ready"
+  # devc's own code-server (dev8 images, the agent's bundle) starts through devc's launcher, which
+  # overlaps its two processes' start and loads the editor before the first visitor: see code-server.js.
+  CODE_SERVER_LAUNCHER=
+  if [ -n "$CODE_SERVER" ] && grep -qs DEVC_CODE_SERVER_LAUNCHER "$CODE_SERVER"; then
+    # shellcheck disable=SC2034 # read by supervise.sh
+    CODE_SERVER_LAUNCHER=$AGENT_LIB/code-server.js
+  fi
   code_server_settings
 }
 

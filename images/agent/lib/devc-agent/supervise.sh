@@ -48,6 +48,7 @@ start_code_server() {
     ${DEVC_WORKSPACE:+DEVC_WORKSPACE="$DEVC_WORKSPACE"} \
     ${DEVC_WORKSPACE_FOLDER:+DEVC_WORKSPACE_FOLDER="$DEVC_WORKSPACE_FOLDER"} \
     ${GIT_CONFIG_SYSTEM:+GIT_CONFIG_SYSTEM="$GIT_CONFIG_SYSTEM"} \
+    ${CODE_SERVER_LAUNCHER:+DEVC_CODE_SERVER_LAUNCHER="$CODE_SERVER_LAUNCHER"} \
     sh -c 'for f in "$1" "$2"; do if [ -r "$f" ]; then . "$f"; fi; done; shift 2; cd "$HOME"; exec "$@"' \
     devc-code-server "$AI_ENV_SH" "$SECRETS_SH" \
     "$CODE_SERVER" --config "$CODE_SERVER_CONFIG" --ignore-last-opened "$folder" </dev/null &
