@@ -114,7 +114,8 @@ export function planDirect(
   const remoteEnv = resolveContainerEnv(merged('remoteEnv'), { ...imageEnv, ...containerEnv });
   const containerUser = typeof last('containerUser') === 'string' ? String(last('containerUser')) : undefined;
   const remoteUser = stringOr(last('remoteUser'), containerUser ?? (options.image.user || 'root'));
-  if (!isRoot(remoteUser) && uidUpdateNeeded(options.hostUid)) return { reason: 'remote user UID update' };
+  if (!isRootUser(remoteUser) && uidUpdateNeeded(options.hostUid))
+    return { reason: 'remote user UID update' };
 
   const workspaceMount =
     typeof own.workspaceMount === 'string'
@@ -255,6 +256,7 @@ function splitOnce(text: string, separator: string): [string, string] {
   return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
 }
 
-function isRoot(user: string): boolean {
+/** Whether a container user (name, uid or uid:gid) is root. */
+export function isRootUser(user: string): boolean {
   return user === 'root' || /^0(:|$)/.test(user);
 }

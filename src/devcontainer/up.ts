@@ -60,6 +60,8 @@ export interface UpOptions {
   logFile: string;
   onLog?: (log: CliLog) => void;
   signal?: AbortSignal;
+  /** The engine's own CLI, when the docker CLI is not the one to use (`--docker-path` and its env). */
+  engine?: { args: string[]; env: Record<string, string> };
 }
 
 export interface UpResult {
@@ -95,9 +97,11 @@ export async function devcontainerUp(options: UpOptions): Promise<UpResult> {
     ...(options.removeExisting ? ['--remove-existing-container'] : []),
     ...(options.noCache ? ['--build-no-cache'] : []),
     ...(options.skipHooks ? ['--skip-post-create'] : []),
+    ...(options.engine?.args ?? []),
   ];
   const { result, tail } = await runDevcontainer(args, {
     logFile: options.logFile,
+    ...(options.engine ? { env: options.engine.env } : {}),
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

@@ -1,3 +1,4 @@
+import type { EngineKind } from '../backends/docker/engine-kind.js';
 import type { Check } from './doctor.js';
 
 /** Which engine answers (Docker or Podman, rootful or rootless, here or remote) and what it lacks. */
@@ -22,11 +23,8 @@ export async function engineCheck(env: NodeJS.ProcessEnv): Promise<Check> {
       : ["container addresses aren't routable from here: ports go through the engine"]),
     ...(remote ? ['remote: the source and devc settings are copied into volumes there'] : []),
   ];
-  const lacks = [
-    ...(kind.product === 'podman'
-      ? ["workspaces on the devc network aren't kept apart (Podman has no enable_icc)"]
-      : []),
-  ];
+  const podmanCli = rootlessHere(kind) ? await commandRuns('podman', env) : true;
+  const lacks = engineLacks(kind, podmanCli);
   return {
     name: 'engine',
     ok: lacks.length === 0,
@@ -34,4 +32,26 @@ export async function engineCheck(env: NodeJS.ProcessEnv): Promise<Check> {
     detail: [`${name} (${where})`, ...notes, ...lacks].join('; '),
     ...(lacks.length ? { fix: 'See docs/engines.md for what works on this engine.' } : {}),
   };
+}
+
+/** What devc misses on this engine; `podmanCli`: whether the `podman` command runs here. */
+export function engineLacks(kind: EngineKind, podmanCli: boolean): string[] {
+  return [
+    ...(kind.product === 'podman'
+      ? ["workspaces on the devc network aren't kept apart (Podman has no enable_icc)"]
+      : []),
+    // Rootless Podman workspaces are made with Podman's own CLI (docs/engines.md).
+    ...(rootlessHere(kind) && !podmanCli
+      ? ['the podman command is not on PATH (rootless workspaces need it)']
+      : []),
+  ];
+}
+
+function rootlessHere(kind: EngineKind): boolean {
+  return kind.product === 'podman' && kind.rootless && kind.local;
+}
+
+async function commandRuns(command: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const { run } = await import('../process.js');
+  return (await run(command, ['--version'], { env })).exitCode !== 127;
 }

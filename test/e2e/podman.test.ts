@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,7 @@ describe('rootless Podman', () => {
     const run = await podman.devc(['doctor'], env);
     expect(run.stdout).toMatch(/engine: Podman 4\.\d+\.\d+ \(rootless, local socket\)/);
     expect(run.stdout).toMatch(/ports go through the engine/);
+    expect(run.stdout).not.toMatch(/podman command is not on PATH/);
   });
 
   it('up, ssh, exec; servers on its loopback and on every address forwarded through the engine; stop/start; delete', async () => {
@@ -162,6 +163,11 @@ describe('rootless Podman', () => {
     );
     ok(inside);
     expect(inside.stdout).toBe('dev\nfeature:green\npost-create\n');
+    // The repository is the workspace user's inside (the user's uid mapped to it), and what it writes
+    // there is the user's here.
+    ok(await podman.devc(['ssh', '-w', name, '--', 'touch', `/workspaces/${name}/made-inside`], env));
+    const owner = (await stat(path.join(dir, 'made-inside'))).uid;
+    expect(owner).toBe((await stat(dir)).uid);
     // The image the Dev Containers CLI built goes with the workspace (Podman calls it docker.io/library/vsc-…).
     const built = ['images', '-q', '--filter', `reference=*vsc-${name}-*`];
     expect((await podman.run('docker', built)).stdout.trim()).not.toBe('');

@@ -41,13 +41,7 @@ export async function createContainerOf(
     stored ?? inspected?.Id ?? image,
     ...command,
   ]);
-  if (made.exitCode === 127)
-    throw new DevcError(
-      'Rootless Podman workspaces are made with the `podman` command, which is not on PATH.',
-      {
-        hint: "Put Podman's CLI on PATH (the package that runs the engine has it); docs/engines.md says why.",
-      },
-    );
+  if (made.exitCode === 127) throw podmanMissing();
   if (made.exitCode !== 0)
     throw new DevcError(`podman create failed: ${made.stderr.trim().split('\n').pop() ?? ''}`, {
       details: made.stderr.trim(),
@@ -55,8 +49,33 @@ export async function createContainerOf(
   return made.stdout.trim().split('\n').pop() ?? '';
 }
 
+function podmanMissing(): DevcError {
+  return new DevcError(
+    'Rootless Podman workspaces are made with the `podman` command, which is not on PATH.',
+    {
+      hint: "Put Podman's CLI on PATH (the package that runs the engine has it); docs/engines.md says why.",
+    },
+  );
+}
+
+/**
+ * How the Dev Containers CLI makes a workspace's container on this engine: on rootless Podman, through
+ * Podman's own CLI (`--docker-path podman`, remote to the same socket), which the Dev Containers CLI
+ * knows: a non-root remoteUser gets `--userns=keep-id`, and its uid updated to the user's, so the
+ * repository it bind-mounts is the remoteUser's inside (through the docker CLI, it would be root's).
+ * Nothing for any other engine.
+ */
+export async function devcontainerEngine(): Promise<
+  { args: string[]; env: Record<string, string> } | undefined
+> {
+  const socket = await rootlessPodmanSocket();
+  if (!socket) return undefined;
+  if ((await run('podman', ['--version'])).exitCode === 127) throw podmanMissing();
+  return { args: ['--docker-path', 'podman'], env: { CONTAINER_HOST: `unix://${socket}` } };
+}
+
 /** The local socket of a rootless Podman engine; undefined for any other engine. */
-async function rootlessPodmanSocket(): Promise<string | undefined> {
+export async function rootlessPodmanSocket(): Promise<string | undefined> {
   const socket = engineSocket();
   if (!socket) return undefined;
   return (await isRootlessPodman()) ? socket : undefined;

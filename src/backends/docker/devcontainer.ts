@@ -1,7 +1,13 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { devcontainerRunUserCommands, devcontainerUp, type UpResult } from '../../devcontainer/up.js';
-import { HOOKS, planDirect, type DirectDecision, type DirectPlan } from '../../devcontainer/direct.js';
+import {
+  HOOKS,
+  isRootUser,
+  planDirect,
+  type DirectDecision,
+  type DirectPlan,
+} from '../../devcontainer/direct.js';
 import type { DevcontainerSpec } from '../backend.js';
 import { Label } from '../../workspace/model.js';
 import { secretValues } from '../../workspace/secret-values.js';
@@ -15,6 +21,7 @@ import {
 } from './agent.js';
 import { refreshConfigCopy } from './remote.js';
 import { localImage, runDirect } from './direct.js';
+import { devcontainerEngine, rootlessPodmanSocket } from './containers.js';
 import { docker } from './engine.js';
 import { choosesNetwork, ensureWorkspaceNetwork } from './network.js';
 
@@ -62,6 +69,7 @@ export async function createFromConfig(
       : `type=bind,source=${spec.configPath},target=${AGENT_CONFIG_DIR}`,
   ];
   const override = direct ? undefined : await overrideConfig(spec);
+  const engine = direct ? undefined : await devcontainerEngine();
   const result = direct
     ? await createDirect(spec, direct, labels, mounts)
     : await devcontainerUp({
@@ -73,6 +81,7 @@ export async function createFromConfig(
         logFile: spec.logFile,
         skipHooks: true,
         ...(spec.noCache ? { noCache: true, removeExisting: true } : {}),
+        ...(engine ? { engine } : {}),
         ...(spec.onLog ? { onLog: spec.onLog } : {}),
         ...(spec.signal ? { signal: spec.signal } : {}),
       });
@@ -123,6 +132,10 @@ export async function directPlan(
     image: image ? await localImage(image) : undefined,
     hostUid: process.getuid?.(),
   });
+  // The repository is root's inside a rootless Podman container unless its user is mapped, which the
+  // Dev Containers CLI does (devcontainerEngine).
+  if ('plan' in decision && !isRootUser(decision.plan.remoteUser) && (await rootlessPodmanSocket()))
+    return { reason: 'rootless Podman, a non-root remoteUser' };
   return decision;
 }
 
