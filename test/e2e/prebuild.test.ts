@@ -86,6 +86,8 @@ afterAll(async () => {
     ...(await localImages(`${refusingHost}/`)),
     ...(await localImages(`127.0.0.1:1/`)),
     ...(await localImages(`devc-prebuild/local/${prefix}`)),
+    // What the Dev Containers CLI built for the workspaces up made (named after their folders).
+    ...(await localImages(`vsc-${prefix}-`)),
   ];
   if (ours.length) await execa('docker', ['rmi', '-f', ...ours], { reject: false });
   await registry.stop();
