@@ -107,12 +107,9 @@ export class SshEngineTunnel {
 
   private async ensureMaster(): Promise<void> {
     const known = this.master;
-    if (known && known.child.exitCode === null && known.child.signalCode === null) {
-      await known.ready;
-      // Its exit may not be seen yet (killed a moment ago): the socket says at once (no process).
-      if (await socketAccepts(this.socket)) return;
-      known.child.kill();
-    }
+    // A master killed a moment ago whose exit is not seen yet took its listeners with it: the
+    // connection to one fails, and dial() makes a fresh master.
+    if (known && known.child.exitCode === null && known.child.signalCode === null) return known.ready;
     if (!this.master || this.master === known) this.master = this.startMaster();
     const made = this.master;
     made.ready.catch(() => {
@@ -191,17 +188,6 @@ export class SshEngineTunnel {
       run.on('close', (code) => resolve({ code: code ?? 1, stderr: stderr.trim() }));
     });
   }
-}
-
-/** Whether something accepts on the unix socket (a master killed with SIGKILL leaves its file). */
-function socketAccepts(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.connect(socket, () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
 }
 
 /** A free port on 127.0.0.1 now (the master's forward takes it a moment later). */
