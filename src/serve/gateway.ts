@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Context } from '../context.js';
 import { DevcError } from '../errors.js';
+import { loadEditor } from '../services/code.js';
 import type { UpOptions } from '../services/up.js';
 import type { Authenticator } from './auth.js';
 import { isLoopback, type Identity } from './identity.js';
@@ -208,7 +209,8 @@ async function editorAnswers(gateway: Gateway, name: string): Promise<void> {
     if (workspace?.state === 'running') {
       gateway.sessions.delete(name);
       const upstream = await upstreamOf(gateway, workspace).catch(() => undefined);
-      if (upstream) return loadEditor(upstream);
+      // The editor's server loads while the browser is told (services/code.ts).
+      if (upstream) return loadEditor(`http://${upstream.host}:${upstream.port}`);
     }
     if (pace.expired())
       throw new DevcError(`The editor of ${name} did not answer within ${EDITOR_WAIT_MS / 60_000} minutes.`, {
@@ -216,21 +218,6 @@ async function editorAnswers(gateway: Gateway, name: string): Promise<void> {
       });
     await pace.pause();
   }
-}
-
-/**
- * Asks code-server for `/` (its answer, a redirect to its login, is dropped): code-server loads the
- * editor's server on the first such request (~0.2 s), which is then done, or under way, by the time the
- * browser that waits on this workspace asks for it. Not waited for.
- */
-function loadEditor(upstream: Upstream): void {
-  void fetch(`http://${upstream.host}:${upstream.port}/`, {
-    redirect: 'manual',
-    signal: AbortSignal.timeout(30_000),
-  }).then(
-    (answer) => answer.body?.cancel(),
-    () => undefined,
-  );
 }
 
 export function isAdmin(gateway: Gateway, identity: Identity): boolean {

@@ -58,6 +58,8 @@ export async function codeWeb(ctx: Context, name: string | undefined): Promise<C
     timeoutMs: 90_000,
     signal: ctx.signal,
   });
+  // Loaded while devc logs in and the browser starts, rather than on the browser's first request.
+  loadEditor(base);
   const secret = await readSecret(ctx, workspace.name);
   const cookies = await logIn(base, secret);
   const site = codeServerSite(workspace.name);
@@ -88,6 +90,18 @@ export async function codeDesktop(
     folder: workspace.folder,
     sshConfigured: hasInclude(text, includeLine(ctx.paths)),
   };
+}
+
+/**
+ * Asks code-server at `base` for `/` without waiting (its answer, a redirect to its login, is dropped):
+ * code-server loads the editor's server on the first such request (~0.2 s), which is then done, or
+ * under way, when the browser asks.
+ */
+export function loadEditor(base: string): void {
+  void fetch(`${base}/`, { redirect: 'manual', signal: AbortSignal.timeout(30_000) }).then(
+    (answer) => answer.body?.cancel(),
+    () => undefined,
+  );
 }
 
 async function answers(url: string): Promise<boolean> {
