@@ -51,17 +51,24 @@ async function openTerminal(page: Page): Promise<void> {
       () => true,
       () => false,
     );
+  // Each step gives up within seconds (the palette may close between two of them) and the loop tries
+  // again; the page's default timeout would spend two minutes on a palette that is gone.
+  const quick = { timeout: 5000 };
+  const tried = (step: Promise<unknown>): Promise<boolean> =>
+    step.then(
+      () => true,
+      () => false,
+    );
   for (;;) {
     // Focus the workbench itself (the README may be a preview in a webview, which keeps keys).
-    await page.locator('.part.statusbar').click();
+    await tried(page.locator('.part.statusbar').click(quick));
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input:visible');
-    if (await shows(input, 5000)) {
-      await input.fill('>Terminal: Create New Terminal');
+    if ((await shows(input, 5000)) && (await tried(input.fill('>Terminal: Create New Terminal', quick)))) {
       const row = page.locator('.quick-input-list .monaco-list-row:visible', {
         hasText: 'Create New Terminal',
       });
-      if (await shows(row.first(), 5000)) await input.press('Enter');
+      if (await shows(row.first(), 5000)) await tried(input.press('Enter', quick));
     }
     if (await shows(terminal, 10_000)) return;
     if (pace.expired()) {
