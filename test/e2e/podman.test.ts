@@ -168,6 +168,11 @@ describe('rootless Podman', () => {
     ok(await podman.devc(['ssh', '-w', name, '--', 'touch', `/workspaces/${name}/made-inside`], env));
     const owner = (await stat(path.join(dir, 'made-inside'))).uid;
     expect(owner).toBe((await stat(dir)).uid);
+    // sshd and code-server published on 127.0.0.1 as in a dev8 workspace: SSH needs no relay per connection.
+    for (const port of ['2222', '8080'])
+      expect((await podman.run('docker', ['port', `devc-${name}`, port])).stdout.trim()).toMatch(
+        /^127\.0\.0\.1:\d+$/,
+      );
     // The image the Dev Containers CLI built goes with the workspace (Podman calls it docker.io/library/vsc-…).
     const built = ['images', '-q', '--filter', `reference=*vsc-${name}-*`];
     expect((await podman.run('docker', built)).stdout.trim()).not.toBe('');

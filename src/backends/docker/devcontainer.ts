@@ -23,7 +23,7 @@ import { refreshConfigCopy } from './remote.js';
 import { localImage, runDirect } from './direct.js';
 import { devcontainerEngine, rootlessPodmanSocket } from './containers.js';
 import { docker } from './engine.js';
-import { choosesNetwork, ensureWorkspaceNetwork } from './network.js';
+import { choosesNetwork, ensureWorkspaceNetwork, loopbackPublishArgs } from './network.js';
 
 /** A devcontainer spec with the Docker volumes it mounts, made by the time the container is. */
 export interface DockerDevcontainerSpec extends Omit<DevcontainerSpec, 'agentVolume'> {
@@ -180,7 +180,9 @@ async function overrideConfig(spec: DockerDevcontainerSpec): Promise<string | un
   const network = isolate ? await ensureWorkspaceNetwork() : undefined;
   // Beside build.log, in devc's folder for the workspace (not the config folder the container sees).
   const file = path.join(path.dirname(spec.logFile), 'devcontainer.override.json');
-  const overridden = network ? { ...config, runArgs: [...runArgs, `--network=${network}`] } : config;
+  const overridden = network
+    ? { ...config, runArgs: [...runArgs, `--network=${network}`, ...(await loopbackPublishArgs(runArgs))] }
+    : config;
   await writeFile(file, `${JSON.stringify(overridden, null, 2)}\n`);
   return file;
 }

@@ -2,7 +2,7 @@ import type { DirectPlan, ImageFacts } from '../../devcontainer/direct.js';
 import { DevcError } from '../../errors.js';
 import { inspectImage } from './api.js';
 import { docker } from './engine.js';
-import { networkArgs } from './network.js';
+import { loopbackPublishArgs, networkArgs } from './network.js';
 
 /** PID 1 of a container whose command devc overrides, as the Dev Containers CLI runs it. */
 const KEEP_ALIVE = 'echo Container started\ntrap "exit 0" 15\nexec "$@"\nwhile sleep 1 & wait $!; do :; done';
@@ -49,6 +49,7 @@ export async function runDirect(options: {
       ...(plan.containerUser ? ['--user', plan.containerUser] : []),
       // On devc's network, where workspaces can't reach each other, unless runArgs choose one.
       ...(await networkArgs(plan.runArgs)),
+      ...(await loopbackPublishArgs(plan.runArgs)),
       ...plan.runArgs,
       '--entrypoint',
       '/bin/sh',

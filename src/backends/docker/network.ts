@@ -1,7 +1,7 @@
 import { DevcError } from '../../errors.js';
 import { engineGet } from './api.js';
 import { docker } from './engine.js';
-import { engineKind } from './engine-kind.js';
+import { addressesRoutable, engineKind } from './engine-kind.js';
 
 /**
  * The one bridge network every workspace joins. Inter-container traffic is off on it (the engine drops
@@ -75,6 +75,19 @@ export function choosesNetwork(runArgs: readonly string[]): boolean {
 /** `--network ID` of devc's network for a container devc runs, or nothing when its arguments choose one. */
 export async function networkArgs(runArgs: readonly string[] = []): Promise<string[]> {
   return choosesNetwork(runArgs) ? [] : ['--network', await ensureWorkspaceNetwork()];
+}
+
+/**
+ * `--publish` of sshd and code-server on 127.0.0.1 for a repository's own container on a local engine
+ * whose container addresses don't route here (rootless Docker or Podman), as dev8 workspaces have: SSH
+ * and the editor then reach a port here instead of a relay through the engine per connection. Nothing
+ * when its arguments choose a network, nor on a routable or remote engine.
+ */
+export async function loopbackPublishArgs(runArgs: readonly string[] = []): Promise<string[]> {
+  if (choosesNetwork(runArgs)) return [];
+  const kind = await engineKind();
+  if (!kind.local || addressesRoutable(kind)) return [];
+  return ['--publish', '127.0.0.1::2222', '--publish', '127.0.0.1::8080'];
 }
 
 /**
