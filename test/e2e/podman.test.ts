@@ -135,6 +135,24 @@ describe('rootless Podman', () => {
     ).toBe('');
   });
 
+  it("runs an image-only devcontainer.json itself; its sshd is published on this machine's loopback", async () => {
+    const name = `${prefix}-img`;
+    const dir = `${await podman.tempDir('podman-src')}/${name}`;
+    await makeRepo(podman, dir, {
+      '.devcontainer/devcontainer.json': JSON.stringify({ image: DEBIAN }),
+    });
+    const up = await podman.devc(['up', dir, '--name', name, '--json'], env);
+    ok(up);
+    expect(json(up)).toMatchObject({ name, state: 'running' });
+    expect((await podman.run('docker', ['port', `devc-${name}`, '2222'])).stdout.trim()).toMatch(
+      /^127\.0\.0\.1:\d+$/,
+    );
+    const inside = await podman.devc(['ssh', '-w', name, '--', 'sh', '-c', 'id -un; ls /workspaces'], env);
+    ok(inside);
+    expect(inside.stdout).toBe(`root\n${name}\n`);
+    ok(await podman.devc(['delete', '-w', name, '--force'], env));
+  });
+
   it('builds a devcontainer.json with a local Feature', async () => {
     const name = `${prefix}-feat`;
     const dir = `${await podman.tempDir('podman-src')}/${name}`;
