@@ -48,6 +48,9 @@ podman)
     echo "loading $image into rootless Podman"
     docker save "$image" | as podman load -q >/dev/null
   done
+  # What an image loaded or built here before this one left (no tag): on vfs storage each is whole
+  # copies of its layers, gigabytes that a machine running the suite again and again would fill up with.
+  as podman image prune -f >/dev/null
   as env DOCKER_HOST="unix://$socket" DEVC_TEST_ENGINE=podman npx vitest run --project engines --configLoader runner "$@"
   ;;
 *)

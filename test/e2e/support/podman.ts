@@ -130,6 +130,9 @@ async function ready(
     });
     if (loaded.exitCode !== 0) throw new Error(`podman load ${image}: ${loaded.stderr}`);
   }
+  // What an image loaded or built here before this one left (no tag): on vfs storage each is whole
+  // copies of its layers, gigabytes that a machine running the suite again and again would fill up with.
+  await run('podman', ['image', 'prune', '-f']);
 }
 
 /**
