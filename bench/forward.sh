@@ -5,7 +5,8 @@
 #   workspace (upload) and, against raw loopback, receiving from it (download);
 #   the forwarder's own CPU time per GiB relayed (less sensitive to the machine's load than MB/s);
 #   added latency per connection (connect, 1-byte echo, close): forwarder vs dialling the
-#   container directly (target ≤ +1 ms p50).
+#   container directly (target ≤ +1 ms p50); and to servers on the workspace's loopback only (which
+#   the forwarder reaches through one SSH connection to its sshd): latency and one stream vs `ssh -L`.
 # Forwarder and raw loopback are measured in alternating pairs and the ratio is the median of the
 # pairs' ratios, so a load change during the run moves both sides of a ratio alike.
 # Prints table rows like the other benchmarks. Needs the Docker engine and dev8-base.
@@ -116,11 +117,16 @@ cid="devc-$name"
 docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" sink 5001
 docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" echo 5002
 docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" source 5003 0.0.0.0 "$MIB"
+# Servers on the workspace's loopback only (Vite's default), which its address does not reach.
+docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" echo 5004 127.0.0.1
+docker exec -d -u dev "$cid" perl "/workspaces/repo/server.pl" sink 5005 127.0.0.1
+docker exec "$cid" bash -c 'for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5004 && exec 3<>/dev/tcp/127.0.0.1/5005) 2>/dev/null && exit 0; sleep 0.1; done; exit 1'
 ip="$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")"
 wait_port "$ip" 5001 && wait_port "$ip" 5002 && wait_port "$ip" 5003
-fwd_json="$(./bin/devc ports forward -w "$name" 5001 5002 5003 --json)"
+fwd_json="$(./bin/devc ports forward -w "$name" 5001 5002 5003 5004 5005 --json)"
 local_of() { node -e 'console.log(JSON.parse(process.argv[1]).find(p=>p.remote===Number(process.argv[2])).local)' "$fwd_json" "$1"; }
 fwd_sink="$(local_of 5001)"; fwd_echo="$(local_of 5002)"; fwd_source="$(local_of 5003)"
+fwd_loop_echo="$(local_of 5004)"; fwd_loop_sink="$(local_of 5005)"
 fwd_pid="$(cat "$DEVC_HOME/workspaces/$name/forwarder/pid")"
 
 # Baselines on the host: the same servers on raw loopback.
@@ -132,10 +138,11 @@ wait_port 127.0.0.1 "$raw_sink" && wait_port 127.0.0.1 "$raw_echo" && wait_port 
 
 # ssh -L through the same workspace's sshd, with devc's key and pinned host key.
 ssh_port="$(docker port "$cid" 2222/tcp | head -1 | sed 's/.*://')"
-ssh_local="$(free_port)"
+ssh_local="$(free_port)"; ssh_loop_echo="$(free_port)"; ssh_loop_sink="$(free_port)"
 ssh -F none -i "$DEVC_HOME/ssh/id_ed25519" -p "$ssh_port" -o IdentitiesOnly=yes -o BatchMode=yes \
   -o UserKnownHostsFile="$DEVC_HOME/ssh/known_hosts" -o HostKeyAlias="$name.devc" -o StrictHostKeyChecking=yes \
-  -N -L "127.0.0.1:$ssh_local:127.0.0.1:5001" dev@127.0.0.1 & ssh_pid=$!
+  -N -L "127.0.0.1:$ssh_local:127.0.0.1:5001" -L "127.0.0.1:$ssh_loop_echo:127.0.0.1:5004" \
+  -L "127.0.0.1:$ssh_loop_sink:127.0.0.1:5005" dev@127.0.0.1 & ssh_pid=$!
 wait_port 127.0.0.1 "$ssh_local"
 
 # Docker's published-port path (docker-proxy) to the same sink in a plain container.
@@ -155,6 +162,12 @@ t_pub="$(throughput "$pub_sink")"
 l_raw="$(latency "$raw_echo")"
 l_direct="$(latency 5002 "$ip")"
 l_fwd="$(latency "$fwd_echo")"
+# The scan marks 5004 and 5005 as loopback-only within a second of the forward: then they go through sshd.
+sleep 2
+l_loop_fwd="$(latency "$fwd_loop_echo")"
+l_loop_ssh="$(latency "$ssh_loop_echo")"
+t_loop_fwd="$(throughput "$fwd_loop_sink")"
+t_loop_ssh="$(throughput "$ssh_loop_sink")"
 
 per_gib() { node -e 'console.log(((Number(process.argv[2]) - Number(process.argv[1])) / (Number(process.argv[3]) * Number(process.argv[4]) / 1024)).toFixed(2))' "$1" "$2" "$RUNS" "$MIB"; }
 ratio_of() { node -e 'console.log((Number(process.argv[1]) / Number(process.argv[2])).toFixed(2))' "$1" "$2"; }
@@ -166,3 +179,5 @@ echo "| port forward, one stream vs \`ssh -L\` | forwarder $t_fwd MB/s | ssh -L 
 echo "| port forward, one stream vs docker-proxy (published port) | forwarder $t_fwd MB/s | docker-proxy $t_pub MB/s | $(ratio_of "$t_fwd" "$t_pub")× |"
 echo "| port forward, one stream vs the container's IP | forwarder $t_fwd MB/s | direct $t_direct MB/s | $(ratio_of "$t_fwd" "$t_direct")× |"
 echo "| port forward, connection latency p50 ($CONNS conns) | forwarder $l_fwd ms | direct $l_direct ms (loopback $l_raw ms) | $(plus "$l_fwd" "$l_direct") ms |"
+echo "| port forward to a server on the workspace's loopback only, connection latency p50 vs \`ssh -L\` | forwarder $l_loop_fwd ms | ssh -L $l_loop_ssh ms | $(ratio_of "$l_loop_fwd" "$l_loop_ssh")× |"
+echo "| port forward to a server on the workspace's loopback only, one stream vs \`ssh -L\` | forwarder $t_loop_fwd MB/s | ssh -L $t_loop_ssh MB/s | $(ratio_of "$t_loop_fwd" "$t_loop_ssh")× |"

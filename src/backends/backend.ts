@@ -208,8 +208,10 @@ export interface WorkspaceRoute {
    */
   dial?(port: number): Promise<Duplex>;
   /**
-   * Optional: where the workspace's sshd answers and as whom to log in, for servers bound to its
-   * loopback only (reached with `ssh -W`), when there is no `dial`; null while it is not running.
+   * Optional: where the workspace's sshd answers from this machine and as whom to log in; null while it
+   * is not running, or when it can't be reached from here. The ports `dial` or the address don't reach
+   * (servers bound to its loopback only; every port where addresses don't route) go through one SSH
+   * connection to it (transport/workspace-ssh.ts), before `dial`.
    */
   sshTarget?(): Promise<{ host: string; port: number; user: string } | null>;
 }

@@ -15,7 +15,11 @@ export async function engineCheck(env: NodeJS.ProcessEnv): Promise<Check> {
     return { name: 'engine', ok: false, required: false, detail: "can't tell which engine answers" };
   }
   const name = `${kind.product === 'podman' ? 'Podman' : 'Docker'} ${kind.version}`;
-  const where = `${kind.rootless ? 'rootless' : 'rootful'}, ${kind.local ? 'local socket' : 'remote or context'}`;
+  const where = [
+    kind.rootless ? 'rootless' : 'rootful',
+    kind.local ? 'local socket' : 'remote',
+    ...(kind.vm ? ['in a VM'] : []),
+  ].join(', ');
   // How devc works with this engine (not something it lacks): said, but no reason for a ✗.
   const notes = [
     ...(addressesRoutable(kind)

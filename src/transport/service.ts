@@ -8,7 +8,7 @@ import { isWorkspaceName } from '../workspace/name.js';
 import { Forwarder } from './forwarder.js';
 import { fileLogger } from './log-file.js';
 import { releasePidFile, takeOverPidFile } from './pidfile.js';
-import { dialViaSsh } from './ssh-dial.js';
+import { WorkspaceSsh } from './workspace-ssh.js';
 
 /**
  * Buffers of streams that have ended are garbage, but V8 collects them only once external memory has
@@ -138,16 +138,21 @@ export class ForwarderService {
     if (earlier !== null) log(`took over from the forwarder process ${earlier}`);
     if (this.served.get(name) !== entry) return;
     const route = router.route(name);
+    const ssh = new WorkspaceSsh(this.paths, name, route);
     const forwarder = new Forwarder({
       workspace: name,
       files,
       route,
       dialLoopback: async (port) => {
-        // Kubernetes: the API server's port-forward reaches the pod's loopback too.
+        // The workspace's sshd where it answers from here; else the route's own way (Kubernetes: the
+        // API server's port-forward; a remote engine: its host's SSH connection or the exec relay).
+        const through = await ssh.dial(port).catch((error: unknown) => {
+          if (!route.dial) throw error;
+          log(`the sshd of ${name} did not answer (${String(error)}); through the engine instead`);
+        });
+        if (through) return through;
         if (route.dial) return route.dial(port);
-        const ssh = await route.sshTarget?.();
-        if (!ssh) throw new Error('the workspace is not running');
-        return dialViaSsh(this.paths, name, ssh.user, ssh, port);
+        throw new Error('the workspace is not running');
       },
       log,
     });
@@ -156,7 +161,11 @@ export class ForwarderService {
     if (previous?.ports) forwarder.remember(previous.ports);
     entry.forwarder = forwarder;
     log(`forwarding ${name} (${request.backend}) in the forwarder service`);
-    await forwarder.run();
+    try {
+      await forwarder.run();
+    } finally {
+      ssh.stop();
+    }
   }
 
   /** Stops forwarding one workspace; `forget`: it was unregistered, so its state goes too. */

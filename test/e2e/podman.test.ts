@@ -73,6 +73,15 @@ describe('rootless Podman', () => {
     expect(run.stdout).not.toMatch(/podman command is not on PATH/);
   });
 
+  it('reads the socket a docker context names (as Docker Desktop, Colima and OrbStack set one)', async () => {
+    const config = await podman.tempDir('podman-docker-config');
+    const context = { DOCKER_CONFIG: config, DOCKER_HOST: '' };
+    const create = ['context', 'create', 'podman-here', '--docker', `host=unix://${podman.socket}`];
+    ok(await podman.run('docker', create, { env: context }));
+    const run = await podman.devc(['doctor'], { ...env, ...context, DOCKER_CONTEXT: 'podman-here' });
+    expect(run.stdout).toMatch(/engine: Podman 4\.\d+\.\d+ \(rootless, local socket\)/);
+  });
+
   it('up, ssh, exec; servers on its loopback and on every address forwarded through the engine; stop/start; delete', async () => {
     const name = `${prefix}-web`;
     const up = await podman.devc(['up', repo, '--name', name, '--json'], env);
@@ -97,7 +106,8 @@ describe('rootless Podman', () => {
     expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(await greeting(address, 2222)).not.toMatch(/^SSH-/);
 
-    // One server on the workspace's loopback only, one on every address: both through the engine.
+    // One server on the workspace's loopback only, one on every address: both through the workspace's
+    // sshd, published on this machine's loopback.
     for (const [port, addr] of [
       [7311, '127.0.0.1'],
       [7312, '0.0.0.0'],
@@ -114,7 +124,7 @@ describe('rootless Podman', () => {
         `hello from ${port}\n`,
       );
     }
-    // The forwarder knows the address is no way in: it reports none and dials through the engine.
+    // The forwarder knows the address is no way in: it reports none.
     const state = JSON.parse(
       await readFile(path.join(env.DEVC_HOME!, 'workspaces', name, 'forwarder', 'state.json'), 'utf8'),
     ) as { workspaceState: string; address: string | null };

@@ -7,6 +7,7 @@ import { devc, devcEnv, json, uniquePrefix } from './support/devc.js';
 import { removeWorkspaces } from './support/docker.js';
 import { startGitServer, type GitServer } from './support/git-server.js';
 import { answers, freePort, PERL_SERVER } from './support/servers.js';
+import { masterSocket } from '../../src/ssh/master.js';
 
 interface PortRow {
   remote: number;
@@ -70,6 +71,21 @@ const forwarderPid = (): number =>
   Number(readFileSync(path.join(env.DEVC_HOME!, 'workspaces', name, 'forwarder', 'pid'), 'utf8'));
 
 let web: number;
+let loop: number;
+
+/** The forwarder's SSH connection to this workspace's sshd (ssh/master.ts), if one runs: its pid. */
+async function sshMaster(): Promise<string | undefined> {
+  const socket = masterSocket(env.DEVC_HOME!, 'ws', name);
+  const ps = await execa('ps', ['-eo', 'pid=,args=']);
+  return ps.stdout
+    .split('\n')
+    .find((line) => line.includes(` -M -S ${socket} `))
+    ?.trim()
+    .split(/\s+/)[0];
+}
+
+/** A remote engine's published sshd is on its own host: its ports go through that host instead. */
+const sshdHere = process.env.DEVC_TEST_ENGINE !== 'remote';
 
 beforeAll(async () => {
   git = await startGitServer();
@@ -134,13 +150,15 @@ describe('the background forwarder on a real Docker engine', () => {
     );
   });
 
-  it('reaches a server that listens on the workspace loopback only (through the engine)', async () => {
-    const loop = await freePort();
+  it("reaches a server that listens on the workspace loopback only (through the workspace's sshd)", async () => {
+    loop = await freePort();
     await serveInside(loop, '127.0.0.1');
     const rows = await portsUntil((r) => r.some((p) => p.remote === loop));
-    expect(await answers(rows.find((p) => p.remote === loop)!.url!, `hello from ${loop}\n`)).toBe(
-      `hello from ${loop}\n`,
-    );
+    const url = rows.find((p) => p.remote === loop)!.url!;
+    // Connection after connection through one SSH connection, not a handshake or an exec each.
+    for (let i = 0; i < 5; i++)
+      expect(await answers(url, `hello from ${loop}\n`)).toBe(`hello from ${loop}\n`);
+    if (sshdHere) expect(await sshMaster()).toBeDefined();
   });
 
   it('answers again after the engine restarts the workspace: the same forwarder heals', async () => {
@@ -151,6 +169,12 @@ describe('the background forwarder on a real Docker engine', () => {
     // The workspace's own start (postStartCommand in real life) brings its server back.
     await serveInside(web);
     expect(await answers(`http://127.0.0.1:${web}/`, `hello from ${web}\n`)).toBe(`hello from ${web}\n`);
+    // Its sshd came back on another published port: the loopback-only server is reached again.
+    await serveInside(loop, '127.0.0.1');
+    const rows = await portsUntil((r) => r.some((p) => p.remote === loop && p.listening));
+    expect(await answers(rows.find((p) => p.remote === loop)!.url!, `hello from ${loop}\n`)).toBe(
+      `hello from ${loop}\n`,
+    );
     expect(forwarderPid()).toBe(pid);
   });
 

@@ -7,6 +7,7 @@ const kind = (over: Partial<EngineKind>): EngineKind => ({
   version: '28.2.2',
   rootless: false,
   local: true,
+  vm: false,
   ...over,
 });
 

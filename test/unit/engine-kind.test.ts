@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressesRoutable, type EngineKind } from '../../src/backends/docker/engine-kind.js';
+import { addressesRoutable, runsInVm, type EngineKind } from '../../src/backends/docker/engine-kind.js';
 import { shortImageName } from '../../src/backends/docker/inspect.js';
 
 const kind = (over: Partial<EngineKind>): EngineKind => ({
@@ -7,6 +7,7 @@ const kind = (over: Partial<EngineKind>): EngineKind => ({
   version: '1',
   rootless: false,
   local: true,
+  vm: false,
   ...over,
 });
 
@@ -17,6 +18,14 @@ describe('which engines route container addresses to this machine', () => {
     expect(addressesRoutable(kind({ rootless: true }))).toBe(false);
     expect(addressesRoutable(kind({ product: 'podman', rootless: true }))).toBe(false);
     expect(addressesRoutable(kind({ local: false }))).toBe(false);
+  });
+
+  it('not an engine in a VM (Docker Desktop, any engine on macOS or Windows): only its published ports reach here', () => {
+    expect(addressesRoutable(kind({ vm: true }))).toBe(false);
+    expect(runsInVm({ OperatingSystem: 'Docker Desktop' }, 'linux')).toBe(true);
+    expect(runsInVm({ OperatingSystem: 'Debian GNU/Linux 12 (bookworm)' }, 'linux')).toBe(false);
+    expect(runsInVm({ OperatingSystem: 'Ubuntu 24.04.1 LTS' }, 'darwin')).toBe(true);
+    expect(runsInVm({}, 'win32')).toBe(true);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -7,23 +8,48 @@ import { docker } from './engine.js';
 /**
  * Read-only questions to the Docker Engine API over its unix socket. One answer costs a few
  * milliseconds where a `docker` CLI call costs tens (a Go binary starting up), and `up` asks a dozen.
- * Anything else (a TCP or SSH DOCKER_HOST, a docker context, a socket devc can't open) goes through
+ * Anything else (a TCP or SSH DOCKER_HOST or docker context, a socket devc can't open) goes through
  * the CLI, which knows every way of reaching an engine; so does every change to the engine's state.
  */
 export function engineSocket(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.DOCKER_CONTEXT) return undefined;
-  if (env.DOCKER_HOST) return env.DOCKER_HOST.startsWith('unix://') ? env.DOCKER_HOST.slice(7) : undefined;
-  return currentContext(env) ? undefined : '/var/run/docker.sock';
+  // The docker CLI's order: DOCKER_HOST, then DOCKER_CONTEXT, then the context in use.
+  if (env.DOCKER_HOST) return unixPath(env.DOCKER_HOST);
+  const context = env.DOCKER_CONTEXT || currentContext(env);
+  if (context && context !== 'default') return unixPath(contextHost(env, context));
+  return '/var/run/docker.sock';
+}
+
+function unixPath(host: string | undefined): string | undefined {
+  return host?.startsWith('unix://') ? host.slice(7) : undefined;
+}
+
+function dockerConfigDir(env: NodeJS.ProcessEnv): string {
+  return env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker');
 }
 
 /** The context `docker context use` chose, if any (the default one reaches the local socket). */
 function currentContext(env: NodeJS.ProcessEnv): string | undefined {
-  const dir = env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker');
   try {
-    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as {
+    const config = JSON.parse(readFileSync(path.join(dockerConfigDir(env), 'config.json'), 'utf8')) as {
       currentContext?: string;
     };
-    return config.currentContext && config.currentContext !== 'default' ? config.currentContext : undefined;
+    return config.currentContext || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The engine a docker context names (Docker Desktop's `desktop-linux`, Colima, OrbStack: a unix socket
+ * here), from the file the docker CLI keeps it in: contexts/meta/SHA256(NAME)/meta.json.
+ */
+function contextHost(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const id = createHash('sha256').update(name).digest('hex');
+  try {
+    const meta = JSON.parse(
+      readFileSync(path.join(dockerConfigDir(env), 'contexts', 'meta', id, 'meta.json'), 'utf8'),
+    ) as { Endpoints?: { docker?: { Host?: string } } };
+    return meta.Endpoints?.docker?.Host;
   } catch {
     return undefined;
   }

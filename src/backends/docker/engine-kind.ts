@@ -7,8 +7,13 @@ export interface EngineKind {
   version: string;
   /** The engine runs as an ordinary user (rootless Docker or Podman): its bridge is in its own namespace. */
   rootless: boolean;
-  /** Reached through a unix socket on this machine (not ssh://, tcp:// or a docker context). */
+  /** Reached through a unix socket on this machine (DOCKER_HOST or the docker context's), not ssh:// or tcp://. */
   local: boolean;
+  /**
+   * Runs in a virtual machine of its own (Docker Desktop, and every engine on macOS or Windows: Colima,
+   * OrbStack, Podman machine): its bridge is in there, and only published ports reach this machine.
+   */
+  vm: boolean;
 }
 
 interface VersionAnswer {
@@ -28,7 +33,13 @@ export async function engineKind(env: NodeJS.ProcessEnv = process.env): Promise<
     version: podman?.Version ?? version.Version ?? 'unknown',
     rootless: saysRootless(info),
     local,
+    vm: runsInVm(info, process.platform),
   };
+}
+
+/** Whether the engine runs in a VM: it does wherever this machine is not Linux, and Docker Desktop says so. */
+export function runsInVm(info: { OperatingSystem?: string }, platform: NodeJS.Platform): boolean {
+  return platform !== 'linux' || /docker desktop/i.test(info.OperatingSystem ?? '');
 }
 
 /** Whether the engine is rootless Podman: its /version first, and /info only when that says Podman. */
@@ -38,9 +49,9 @@ export async function isRootlessPodman(): Promise<boolean> {
   return saysRootless(await infoAnswer());
 }
 
-/** Whether the host reaches containers at their bridge addresses (rootful, local engines only). */
+/** Whether the host reaches containers at their bridge addresses (rootful engines here, not in a VM). */
 export function addressesRoutable(kind: EngineKind): boolean {
-  return kind.local && !kind.rootless;
+  return kind.local && !kind.rootless && !kind.vm;
 }
 
 async function versionAnswer(): Promise<VersionAnswer> {
@@ -53,6 +64,7 @@ async function versionAnswer(): Promise<VersionAnswer> {
 /** Podman says `Rootless` in /info; rootless Docker says it among its SecurityOptions. */
 interface InfoAnswer {
   Rootless?: boolean;
+  OperatingSystem?: string;
   SecurityOptions?: string[] | null;
 }
 

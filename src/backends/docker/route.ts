@@ -8,15 +8,16 @@ import { engineExecStream } from './api-exec.js';
 import { docker } from './engine.js';
 import { readAgentEnv } from './agent.js';
 import { agentConfigDir, containerAddress, type InspectedContainer } from './inspect.js';
-import { addressesRoutable, engineKind } from './engine-kind.js';
+import { addressesRoutable, engineKind, type EngineKind } from './engine-kind.js';
 import { dialThroughEngine } from './relay.js';
-import { controlSocket, engineHost, SshEngineTunnel, sshDestination } from './ssh-engine.js';
+import { controlSocket, engineHost, sshDestination } from './ssh-engine.js';
 import { resolvePaths } from '../../paths.js';
+import { SshMaster } from '../../ssh/master.js';
 
 /** The forwarder service's way to Docker workspaces: routes, without the rest of the backend. */
 export class DockerRouter implements PortRouter {
   /** Chosen once per engine (the service keeps its router for its whole life). */
-  private tunnel: Promise<SshEngineTunnel | undefined> | undefined;
+  private tunnel: Promise<SshMaster | undefined> | undefined;
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -34,11 +35,11 @@ export class DockerRouter implements PortRouter {
  * ssh:// engines (named by DOCKER_HOST or the docker context). None for local and tcp:// engines, or a
  * rootless engine on that host (its addresses are in its own namespace): connections take the exec relay.
  */
-async function engineTunnel(env: NodeJS.ProcessEnv): Promise<SshEngineTunnel | undefined> {
+async function engineTunnel(env: NodeJS.ProcessEnv): Promise<SshMaster | undefined> {
   const host = await engineHost(env);
   const destination = host ? sshDestination(host) : undefined;
   if (!host || !destination || (await engineKind(env)).rootless) return undefined;
-  return new SshEngineTunnel(destination, controlSocket(resolvePaths(env).home, host), env);
+  return new SshMaster(destination, controlSocket(resolvePaths(env).home, host), env, "the engine's host");
 }
 
 /**
@@ -52,7 +53,7 @@ async function engineTunnel(env: NodeJS.ProcessEnv): Promise<SshEngineTunnel | u
  * connection then goes through the engine's own connection (relay.ts), as it does for Kubernetes.
  */
 export class DockerRoute implements WorkspaceRoute {
-  private routable: Promise<boolean> | undefined;
+  private kind: Promise<EngineKind> | undefined;
   /** Set once `locate` has found the engine's addresses unroutable (docs/ports.md). */
   dial?: (port: number) => Promise<Duplex>;
 
@@ -62,16 +63,20 @@ export class DockerRoute implements WorkspaceRoute {
 
   constructor(
     private readonly container: string,
-    private readonly tunnel: () => Promise<SshEngineTunnel | undefined> = () => Promise.resolve(undefined),
+    private readonly tunnel: () => Promise<SshMaster | undefined> = () => Promise.resolve(undefined),
   ) {}
 
   /** Asked of the engine once per route (the forwarder keeps its route for its whole life). */
-  private addressesRoutable(): Promise<boolean> {
-    this.routable ??= engineKind().then(addressesRoutable, (error: unknown) => {
-      this.routable = undefined;
+  private engineKind(): Promise<EngineKind> {
+    this.kind ??= engineKind().catch((error: unknown) => {
+      this.kind = undefined;
       throw error;
     });
-    return this.routable;
+    return this.kind;
+  }
+
+  private async addressesRoutable(): Promise<boolean> {
+    return addressesRoutable(await this.engineKind());
   }
 
   async locate(): Promise<WorkspaceLocation> {
@@ -100,14 +105,17 @@ export class DockerRoute implements WorkspaceRoute {
     return dialThroughEngine(this.container, port);
   }
 
-  /** sshd's published port (else its address on the bridge) and the workspace's user. */
+  /**
+   * sshd's published port (else its address on the bridge, where addresses route) and the workspace's
+   * user; null when neither answers from this machine (a remote engine publishes on its own host).
+   */
   async sshTarget(): Promise<{ host: string; port: number; user: string } | null> {
-    const container = await this.inspect();
-    if (!container?.State.Running) return null;
+    const [container, kind] = await Promise.all([this.inspect(), this.engineKind()]);
+    if (!container?.State.Running || !kind.local) return null;
     const user = readAgentEnv(agentConfigDir(container)).DEVC_USER ?? 'dev';
     const binding = container.NetworkSettings.Ports?.['2222/tcp']?.find((b) => b.HostIp === '127.0.0.1');
     if (binding) return { host: '127.0.0.1', port: Number(binding.HostPort), user };
-    const address = containerAddress(container);
+    const address = addressesRoutable(kind) ? containerAddress(container) : undefined;
     return address ? { host: address, port: 2222, user } : null;
   }
 
