@@ -24,7 +24,11 @@ export async function engineCheck(env: NodeJS.ProcessEnv): Promise<Check> {
   const notes = [
     ...(addressesRoutable(kind)
       ? []
-      : ["container addresses aren't routable from here: ports go through the engine"]),
+      : [
+          `container addresses aren't routable from here: ports go through ${
+            kind.local ? "each workspace's sshd, published on 127.0.0.1" : "the engine's host"
+          }`,
+        ]),
     ...(remote ? ['remote: the source and devc settings are copied into volumes there'] : []),
   ];
   const podmanCli = rootlessHere(kind) ? await commandRuns('podman', env) : true;

@@ -69,7 +69,7 @@ describe('rootless Podman', () => {
   it('doctor names the engine and what it lacks', async () => {
     const run = await podman.devc(['doctor'], env);
     expect(run.stdout).toMatch(/engine: Podman 4\.\d+\.\d+ \(rootless, local socket\)/);
-    expect(run.stdout).toMatch(/ports go through the engine/);
+    expect(run.stdout).toMatch(/ports go through each workspace's sshd, published on 127\.0\.0\.1/);
     expect(run.stdout).not.toMatch(/podman command is not on PATH/);
   });
 

@@ -317,7 +317,7 @@ describe('doctor', () => {
     const run = await devc(['doctor'], env);
     const line = run.stdout.split('\n').find((l) => l.includes('engine: '));
     expect(line).toMatch(
-      /^✓ engine: Docker \S+ \(rootful, remote or context\); .*ports go through the engine/,
+      /^✓ engine: Docker \S+ \(rootful, remote\); .*ports go through the engine's host/,
     );
     expect(line).toContain('remote: the source and devc settings are copied into volumes there');
   });

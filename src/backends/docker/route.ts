@@ -49,8 +49,9 @@ async function engineTunnel(env: NodeJS.ProcessEnv): Promise<SshMaster | undefin
  *
  * A rootful engine on this machine: the container's bridge address answers from here, and connections
  * go straight to it. A rootless, remote or Desktop engine: the address is not routable from here, so
- * `locate` gives none, every listening port is reported as not `direct`, and `dial` appears: each
- * connection then goes through the engine's own connection (relay.ts), as it does for Kubernetes.
+ * `locate` gives none, every listening port is reported as not `direct`, and `dial` appears. The
+ * forwarder then goes through the workspace's sshd where `sshTarget` says it answers here
+ * (transport/workspace-ssh.ts), else through `dial`: the engine's host, or the exec relay (relay.ts).
  */
 export class DockerRoute implements WorkspaceRoute {
   private kind: Promise<EngineKind> | undefined;
