@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devc, devcEnv, json, uniquePrefix } from './support/devc.js';
+import { devc, devcEnv, json, uniquePrefix, removeHome } from './support/devc.js';
 import { removeWorkspaces } from './support/docker.js';
 import { leftovers } from './support/leftovers.js';
 import { answers, freePort, PERL_SERVER } from './support/servers.js';
@@ -90,7 +90,7 @@ afterAll(async () => {
   for (const p of [pid, oldPid]) if (p > 0 && alive(p)) process.kill(p, 'SIGKILL');
   await removeWorkspaces(prefix);
   await rm(sandbox, { recursive: true, force: true });
-  await rm(env.DEVC_HOME!, { recursive: true, force: true });
+  await removeHome(env.DEVC_HOME);
 });
 
 describe('one forwarder service for every workspace', () => {

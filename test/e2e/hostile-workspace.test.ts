@@ -14,7 +14,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devc, devcEnv, uniquePrefix } from './support/devc.js';
+import { devc, devcEnv, uniquePrefix, removeHome } from './support/devc.js';
 import { dockerOut, removeWorkspaces, workspaceContainers } from './support/docker.js';
 import { startGitServer, type GitServer } from './support/git-server.js';
 
@@ -64,7 +64,7 @@ afterAll(async () => {
   await removeWorkspaces(prefix);
   await git?.close();
   if (sandbox) rmSync(sandbox, { recursive: true, force: true });
-  if (env?.DEVC_HOME) rmSync(env.DEVC_HOME, { recursive: true, force: true });
+  await removeHome(env?.DEVC_HOME);
 });
 
 /** Puts an executable at .evil/<key> in the tree that, run on the host, leaves a marker and eats the canary. */

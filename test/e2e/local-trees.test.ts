@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devc, devcEnv, uniquePrefix, type Run } from './support/devc.js';
+import { devc, devcEnv, uniquePrefix, type Run, removeHome } from './support/devc.js';
 import { dockerOut, removeWorkspaces, workspaceContainers } from './support/docker.js';
 import { leftovers, nothing } from './support/leftovers.js';
 
@@ -30,7 +30,7 @@ afterAll(async () => {
   const ours = [...builtImages].filter((image) => image.startsWith('vsc-'));
   if (ours.length) await execa('docker', ['rmi', ...ours], { reject: false });
   await rm(sandbox, { recursive: true, force: true });
-  await rm(env.DEVC_HOME!, { recursive: true, force: true });
+  await removeHome(env.DEVC_HOME);
 });
 
 /** The line a user reads: the first `error:` line. */

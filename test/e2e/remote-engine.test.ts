@@ -316,9 +316,7 @@ describe('doctor', () => {
   it('names the remote engine and how devc works with it, with no ✗', async () => {
     const run = await devc(['doctor'], env);
     const line = run.stdout.split('\n').find((l) => l.includes('engine: '));
-    expect(line).toMatch(
-      /^✓ engine: Docker \S+ \(rootful, remote\); .*ports go through the engine's host/,
-    );
+    expect(line).toMatch(/^✓ engine: Docker \S+ \(rootful, remote\); .*ports go through the engine's host/);
     expect(line).toContain('remote: the source and devc settings are copied into volumes there');
   });
 });

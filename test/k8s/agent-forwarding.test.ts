@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devc, devcEnv, json, uniquePrefix } from '../e2e/support/devc.js';
+import { devc, devcEnv, json, uniquePrefix, removeHome } from '../e2e/support/devc.js';
 import { startGitServer, type GitServer } from '../e2e/support/git-server.js';
 import { startSshAgent, type TestAgent } from '../e2e/support/ssh-agent.js';
 import { createNamespace, deleteNamespace } from './support/backend-env.js';
@@ -40,7 +40,7 @@ afterAll(async () => {
   agent?.stop();
   await deleteNamespace(namespace);
   await git?.close();
-  if (env?.DEVC_HOME) rmSync(env.DEVC_HOME, { recursive: true, force: true });
+  await removeHome(env?.DEVC_HOME);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { devc, devcEnv, json, uniquePrefix } from '../e2e/support/devc.js';
+import { devc, devcEnv, json, uniquePrefix, removeHome } from '../e2e/support/devc.js';
 import { startGitServer, type GitServer } from '../e2e/support/git-server.js';
 import { api, createNamespace, deleteNamespace, devcObjects } from './support/backend-env.js';
 import { clusterEnv, waitFor } from './support/cluster.js';
@@ -92,7 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await deleteNamespace(namespace);
   await git?.close();
-  if (env?.DEVC_HOME) await rm(env.DEVC_HOME, { recursive: true, force: true });
+  await removeHome(env?.DEVC_HOME);
 });
 
 const k8s = (args: string[]) => devc(args, env);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devc, devcEnv, json, uniquePrefix } from '../e2e/support/devc.js';
+import { devc, devcEnv, json, uniquePrefix, removeHome } from '../e2e/support/devc.js';
 import { createNamespace, deleteNamespace } from './support/backend-env.js';
 import { clusterEnv } from './support/cluster.js';
 
@@ -38,7 +38,7 @@ afterAll(async () => {
   // delete also ends the workspace's forwarder.
   await devc(['delete', '-w', name, '--force'], env).catch(() => undefined);
   await deleteNamespace(namespace);
-  if (env?.DEVC_HOME) await rm(env.DEVC_HOME, { recursive: true, force: true });
+  await removeHome(env?.DEVC_HOME);
   if (tree) await rm(tree, { recursive: true, force: true });
 });
 

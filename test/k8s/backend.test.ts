@@ -8,7 +8,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { browserGet } from '../e2e/support/browser.js';
-import { bin, devc, devcEnv, devcProcess, json, loginLink, uniquePrefix } from '../e2e/support/devc.js';
+import {
+  bin,
+  devc,
+  devcEnv,
+  devcProcess,
+  json,
+  loginLink,
+  uniquePrefix,
+  removeHome,
+} from '../e2e/support/devc.js';
 import { startGitServer, type GitServer } from '../e2e/support/git-server.js';
 import {
   api,
@@ -71,7 +80,7 @@ afterAll(async () => {
   await deleteNamespace(namespace);
   await deleteNamespace(restricted);
   await git?.close();
-  if (env?.DEVC_HOME) await rm(env.DEVC_HOME, { recursive: true, force: true });
+  await removeHome(env?.DEVC_HOME);
 });
 
 const k8s = (args: string[], extra: NodeJS.ProcessEnv = {}) => devc([...args], { ...env, ...extra });

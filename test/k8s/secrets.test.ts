@@ -1,10 +1,10 @@
 // Secrets and dotfiles on Kubernetes: the built bin/devc against the real test cluster. Secrets travel
 // in the workspace's Secret (never the pod spec) and reach SSH, exec and code-server; dotfiles go in once.
-import { writeFile, rm } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devc, devcEnv, uniquePrefix } from '../e2e/support/devc.js';
+import { devc, devcEnv, uniquePrefix, removeHome } from '../e2e/support/devc.js';
 import { startGitServer, type GitServer } from '../e2e/support/git-server.js';
 import { api, createNamespace, deleteNamespace } from './support/backend-env.js';
 import { clusterEnv } from './support/cluster.js';
@@ -43,7 +43,7 @@ afterAll(async () => {
   await deleteNamespace(namespace);
   await execa('docker', ['rmi', `${registry}/${prefix}/devc/dev8-base:0.1.0`], { reject: false });
   await git?.close();
-  if (env?.DEVC_HOME) await rm(env.DEVC_HOME, { recursive: true, force: true });
+  await removeHome(env?.DEVC_HOME);
 });
 
 const k8s = (args: string[], extra: NodeJS.ProcessEnv = {}) => devc(args, { ...env, ...extra });

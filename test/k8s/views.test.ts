@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkspaceEvent } from '../../src/backends/backend.js';
 import { KubernetesBackend } from '../../src/backends/kubernetes/backend.js';
-import { bin, devc, devcEnv, devcProcess, json, uniquePrefix } from '../e2e/support/devc.js';
+import { bin, devc, devcEnv, devcProcess, json, uniquePrefix, removeHome } from '../e2e/support/devc.js';
 import { row, Terminal } from '../e2e/support/terminal.js';
 import { createNamespace, deleteNamespace } from './support/backend-env.js';
 import { clusterEnv, loadKubeConfig, waitFor } from './support/cluster.js';
@@ -52,7 +52,7 @@ afterAll(async () => {
   await term?.close();
   await deleteNamespace(namespace);
   if (tree) await rm(tree, { recursive: true, force: true });
-  if (env?.DEVC_HOME) await rm(env.DEVC_HOME, { recursive: true, force: true });
+  await removeHome(env?.DEVC_HOME);
 });
 
 describe('view --json of a Kubernetes workspace', () => {

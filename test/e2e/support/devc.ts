@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,30 @@ export async function devcEnv(extra: Record<string, string> = {}): Promise<NodeJ
   delete env.GITHUB_TOKEN;
   delete env.GH_TOKEN;
   return { ...env, ...extra };
+}
+
+/**
+ * Removes a test's DEVC_HOME: first the forwarder service of that home (it writes its state there
+ * until it exits, and an rm racing it fails with ENOTEMPTY), then the folder.
+ */
+export async function removeHome(home: string | undefined): Promise<void> {
+  if (!home) return;
+  const pid = Number(await readFile(path.join(home, 'forwarder', 'pid'), 'utf8').catch(() => ''));
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (pid > 0 && cmdline.includes('forwarder')) {
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive()) process.kill(pid, 'SIGKILL');
+  }
+  await rm(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
 /** Runs the built bin/devc as a user would. */
