@@ -82,7 +82,7 @@ describe('rootless Podman', () => {
     expect(run.stdout).toMatch(/engine: Podman 4\.\d+\.\d+ \(rootless, local socket\)/);
   });
 
-  it('up, ssh, exec; servers on its loopback and on every address forwarded through the engine; stop/start; delete', async () => {
+  it('up, ssh, exec; servers on its loopback and on every address forwarded through its sshd; stop/start; delete', async () => {
     const name = `${prefix}-web`;
     const up = await podman.devc(['up', repo, '--name', name, '--json'], env);
     ok(up);
