@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineKind } from '../../src/backends/docker/engine-kind.js';
+import { kind } from './support/engine-kind.js';
 import { engineLacks } from '../../src/services/doctor-engine.js';
-
-const kind = (over: Partial<EngineKind>): EngineKind => ({
-  product: 'docker',
-  version: '28.2.2',
-  rootless: false,
-  local: true,
-  vm: false,
-  ...over,
-});
 
 describe('engineLacks', () => {
   it('nothing on a Docker engine, with or without a podman command', () => {

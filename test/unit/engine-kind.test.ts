@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addressesRoutable, runsInVm, type EngineKind } from '../../src/backends/docker/engine-kind.js';
+import { addressesRoutable, runsInVm } from '../../src/backends/docker/engine-kind.js';
+import { kind } from './support/engine-kind.js';
 import { shortImageName } from '../../src/backends/docker/inspect.js';
-
-const kind = (over: Partial<EngineKind>): EngineKind => ({
-  product: 'docker',
-  version: '1',
-  rootless: false,
-  local: true,
-  vm: false,
-  ...over,
-});
 
 describe('which engines route container addresses to this machine', () => {
   it('only a rootful engine on a local socket', () => {
