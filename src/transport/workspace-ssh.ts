@@ -9,17 +9,27 @@ type MakeMaster = (destination: string[], socket: string, what: string) => Pick<
 
 /** After the workspace's sshd did not answer, how long connections take the other way without asking again. */
 const RETRY_AFTER_MS = 5000;
+/**
+ * How long the master outlives its last connection. The agent counts every connection to sshd as
+ * activity (images/agent/lib/devc-agent/idle.sh): a master kept with nothing on it would hold off the
+ * workspace's idle stop for good, where `ssh -W` per connection lasted as long as its connection.
+ */
+export const LINGER_MS = 15_000;
 
 /**
  * The forwarder's one SSH connection to a workspace's own sshd (an OpenSSH ControlMaster, ssh/master.ts,
  * with devc's key and the pinned host key): a port reached through it costs one `ssh -O forward` on
  * first use and then a channel per connection, one round trip, instead of an SSH handshake (`ssh -W`)
  * or a `docker exec` relay per connection (docs/ports.md). Made on first use; made again at the new
- * address when the workspace comes back elsewhere (a restart publishes sshd on another port).
+ * address when the workspace comes back elsewhere (a restart publishes sshd on another port). It ends
+ * LINGER_MS after its last connection closes, so an idle workspace still stops.
  */
 export class WorkspaceSsh {
   private current: { key: string; master: Pick<SshMaster, 'dial' | 'stop'> } | undefined;
   private failedAt = 0;
+  /** Connections through the master now, and the timer that ends it when none has been for a while. */
+  private open = 0;
+  private linger: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly paths: Paths,
@@ -35,11 +45,41 @@ export class WorkspaceSsh {
    */
   async dial(port: number): Promise<Duplex | undefined> {
     if (!this.route.sshTarget || Date.now() - this.failedAt < RETRY_AFTER_MS) return undefined;
+    clearTimeout(this.linger);
+    const through = await this.connect(port).catch((error: unknown) => {
+      this.lingerIfUnused();
+      throw error;
+    });
+    if (!through) return undefined;
+    this.open++;
+    through.once('close', () => {
+      this.open--;
+      this.lingerIfUnused();
+    });
+    return through;
+  }
+
+  stop(): void {
+    clearTimeout(this.linger);
+    this.current?.master.stop();
+    this.current = undefined;
+  }
+
+  private lingerIfUnused(): void {
+    if (this.open > 0 || !this.current) return;
+    clearTimeout(this.linger);
+    this.linger = setTimeout(() => {
+      if (this.open === 0) this.stop();
+    }, LINGER_MS);
+    this.linger.unref();
+  }
+
+  private async connect(port: number): Promise<Duplex | undefined> {
     // The master known: no question to the engine per connection. Once it fails, the engine is asked
     // where sshd is now.
     for (const fresh of this.current ? [false, true] : [true]) {
       if (fresh) {
-        const target = await this.route.sshTarget();
+        const target = await this.route.sshTarget?.();
         if (!target) return undefined;
         this.use(target);
       }
@@ -53,11 +93,6 @@ export class WorkspaceSsh {
       }
     }
     return undefined;
-  }
-
-  stop(): void {
-    this.current?.master.stop();
-    this.current = undefined;
   }
 
   private use(target: Target): void {

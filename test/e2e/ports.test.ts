@@ -8,6 +8,7 @@ import { removeWorkspaces } from './support/docker.js';
 import { startGitServer, type GitServer } from './support/git-server.js';
 import { answers, freePort, PERL_SERVER } from './support/servers.js';
 import { masterSocket } from '../../src/ssh/master.js';
+import { LINGER_MS } from '../../src/transport/workspace-ssh.js';
 
 interface PortRow {
   remote: number;
@@ -158,7 +159,13 @@ describe('the background forwarder on a real Docker engine', () => {
     // Connection after connection through one SSH connection, not a handshake or an exec each.
     for (let i = 0; i < 5; i++)
       expect(await answers(url, `hello from ${loop}\n`)).toBe(`hello from ${loop}\n`);
-    if (sshdHere) expect(await sshMaster()).toBeDefined();
+    if (!sshdHere) return;
+    expect(await sshMaster()).toBeDefined();
+    // Nothing on it for a while: it goes, or the agent would count it as an SSH session for good and
+    // the workspace would never stop for inactivity.
+    const deadline = Date.now() + LINGER_MS + 15_000;
+    while ((await sshMaster()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    expect(await sshMaster()).toBeUndefined();
   });
 
   it('answers again after the engine restarts the workspace: the same forwarder heals', async () => {

@@ -1,7 +1,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolvePaths } from '../../src/paths.js';
-import { WorkspaceSsh } from '../../src/transport/workspace-ssh.js';
+import { LINGER_MS, WorkspaceSsh } from '../../src/transport/workspace-ssh.js';
 
 type Target = { host: string; port: number; user: string } | null;
 
@@ -91,5 +91,29 @@ describe('WorkspaceSsh', () => {
     vi.setSystemTime(Date.now() + 6000);
     await expect(ssh.dial(5173)).rejects.toThrow('refused');
     expect(sshTarget).toHaveBeenCalledTimes(2);
+  });
+
+  it('ends the master a while after its last connection closes: it must not hold off the idle stop', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const sshTarget = (): Promise<Target> => Promise.resolve({ host: '127.0.0.1', port: 41022, user: 'dev' });
+    const { made, make } = masters(ok);
+    const ssh = new WorkspaceSsh(paths, 'web', { sshTarget }, make);
+    const first = (await ssh.dial(5173))!;
+    const second = (await ssh.dial(5173))!;
+    first.destroy();
+    await vi.advanceTimersByTimeAsync(LINGER_MS * 2);
+    expect(made[0]!.stopped).toBe(false); // one connection is still open
+    second.destroy();
+    await vi.advanceTimersByTimeAsync(LINGER_MS - 1000);
+    const third = (await ssh.dial(3000))!; // back in time: the same master, the clock starts again
+    third.destroy();
+    await vi.advanceTimersByTimeAsync(LINGER_MS - 1000);
+    expect(made[0]!.stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(made[0]!.stopped).toBe(true);
+    // The next connection makes a new one.
+    await ssh.dial(5173);
+    expect(made).toHaveLength(2);
+    ssh.stop();
   });
 });
