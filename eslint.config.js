@@ -13,6 +13,7 @@ export default tseslint.config(
       'eslint.config.js',
       'test/cluster/*.mjs',
       'scripts/*.mjs',
+      'bench/net/*.mjs',
     ],
   },
   js.configs.recommended,

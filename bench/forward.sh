@@ -30,67 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# One perl server, three modes: `sink` reads to EOF then closes; `source` sends MIB mebibytes then
-# closes; `echo` answers one read and closes.
-cat >"$work/server.pl" <<'PERL'
-use strict; use warnings; use IO::Socket::INET;
-my ($mode, $port, $addr, $mib) = (@ARGV, '0.0.0.0', 0);
-my $s = IO::Socket::INET->new(LocalAddr => $addr, LocalPort => $port, Listen => 128, ReuseAddr => 1) or die "listen: $!";
-my $out = "\0" x (1 << 20);
-while (my $c = $s->accept) {
-  setsockopt($c, 6, 1, 1); # TCP_NODELAY
-  my $buf;
-  if ($mode eq 'sink') { while (sysread($c, $buf, 1 << 20)) {} }
-  elsif ($mode eq 'source') { # a reader that leaves early (wait_port's probe) ends this one only
-    local $SIG{PIPE} = 'IGNORE';
-    SEND: for (1 .. $mib) { my $off = 0; while ($off < length $out) { $off += syswrite($c, $out, length($out) - $off, $off) // last SEND; } }
-  }
-  else { sysread($c, $buf, 64); syswrite($c, $buf); }
-  close $c;
-}
-PERL
-
-# The client: one stream of MIB mebibytes sent (MB/s), or received (read 1 MiB at a time, so the
-# client is not what limits it), or CONNS sequential echo connections (p50 ms).
-cat >"$work/client.mjs" <<'JS'
-import net from 'node:net';
-const [mode, port, n, host = '127.0.0.1'] = process.argv.slice(2);
-const once = (f) => new Promise(f);
-if (mode === 'download') {
-  let got = 0;
-  const start = process.hrtime.bigint();
-  const onread = { buffer: Buffer.allocUnsafe(1 << 20), callback: (size) => void (got += size) };
-  const s = net.connect({ host, port: Number(port), onread });
-  s.once('connect', () => s.end());
-  await once((r) => s.once('close', r));
-  if (got !== Number(n) * 1048576) throw new Error(`received ${got} bytes`);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(((Number(n) * 1.048576) / seconds).toFixed(0));
-} else if (mode === 'stream') {
-  const chunk = Buffer.alloc(1 << 20);
-  const start = process.hrtime.bigint();
-  const s = net.connect({ host, port: Number(port) });
-  await once((r) => s.once('connect', r));
-  for (let i = 0; i < Number(n); i++) if (!s.write(chunk)) await once((r) => s.once('drain', r));
-  s.end();
-  s.resume();
-  await once((r) => s.once('close', r));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(((Number(n) * 1.048576) / seconds).toFixed(0));
-} else {
-  const times = [];
-  for (let i = 0; i < Number(n); i++) {
-    const start = process.hrtime.bigint();
-    const s = net.connect({ host, port: Number(port), noDelay: true });
-    s.on('connect', () => s.write('x'));
-    await once((r) => s.once('data', r));
-    s.destroy();
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  console.log(times[Math.floor(times.length / 2)].toFixed(3));
-}
-JS
+# The servers and the client (bench/net/): a perl server (sink, source, echo) and a node client.
+cp "$BENCH_DIR/net/server.pl" "$BENCH_DIR/net/client.mjs" "$work/"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 throughput() { for _ in $(seq "$RUNS"); do node "$work/client.mjs" stream "$1" "$MIB" "${2:-127.0.0.1}"; done | median; }
