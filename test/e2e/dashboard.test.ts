@@ -29,7 +29,6 @@ beforeAll(async () => {
     expect(json(run).name).toBe(name);
   }
   term = new Terminal(`devc-test-${prefix}`, env);
-  await term.start();
 });
 
 afterAll(async () => {
@@ -40,6 +39,10 @@ afterAll(async () => {
 
 describe('devc dashboard in a real terminal', () => {
   it('shows both workspaces live, selects, steps aside for SSH, stops one with s, and quits clean with q', async () => {
+    // A fresh terminal each try: a failed first try leaves its dashboard running, and a retry typing
+    // into it would fail on that alone.
+    await term.close();
+    await term.start();
     await text(`${bin} dashboard`);
     await keys('Enter');
     let s = await waitForScreen('both workspaces', (x) => names.every((n) => row(x, n).includes('running')));
