@@ -111,8 +111,12 @@ export class DockerRoute implements WorkspaceRoute {
    * user; null when neither answers from this machine (a remote engine publishes on its own host).
    */
   async sshTarget(): Promise<{ host: string; port: number; user: string } | null> {
-    const [container, kind] = await Promise.all([this.inspect(), this.engineKind()]);
-    if (!container?.State.Running || !kind.local) return null;
+    // Asked per forwarded connection until a master is made: a remote engine (its kind is known
+    // once per route) answers at once, without an inspect through the docker CLI.
+    const kind = await this.engineKind();
+    if (!kind.local) return null;
+    const container = await this.inspect();
+    if (!container?.State.Running) return null;
     const user = readAgentEnv(agentConfigDir(container)).DEVC_USER ?? 'dev';
     const binding = container.NetworkSettings.Ports?.['2222/tcp']?.find((b) => b.HostIp === '127.0.0.1');
     if (binding) return { host: '127.0.0.1', port: Number(binding.HostPort), user };
